@@ -1,0 +1,157 @@
+"""Stage 6: retrieve → prompt → generate → verify, and decide when not to answer.
+
+Abstention uses both signals: if retrieval finds nothing close to the question the model is not
+asked at all; if the model says the passages do not hold the answer, or nothing it wrote survives
+verification and no passage sentence answers it either, `qa` says so and cites nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.config import Settings
+from qa.errors import QAError
+from qa.extractive import extract
+from qa.models import Model
+from qa.retrieve import Passage, Retriever
+from qa.verify import Citation, Verified, is_not_found, verify
+
+PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
+ABSTAIN_TEXT = "The documents do not say."
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    abstained: bool
+    citations: list[Citation]
+    model: str
+    timings_ms: dict[str, float]
+    mode: str  # "generated", "extractive", "fallback-extractive", "abstained"
+    reason: str = ""
+    draft: str = ""
+    passages: list[Passage] = field(default_factory=list)
+    usage: dict[str, float] = field(default_factory=dict)
+    verification: Verified | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [
+                {"n": c.n, "source": c.source, "start": c.start, "end": c.end, "quote": c.quote, "score": c.score}
+                for c in self.citations
+            ],
+            "model": self.model,
+            "timings_ms": self.timings_ms,
+        }
+
+
+def clean_question(raw: str, max_chars: int) -> str:
+    """Normalise whitespace and strip control characters; refuse what cannot be a question."""
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in raw)
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        raise QAError("empty question: ask something, e.g. qa ask \"Why did Kim skip Moscow?\"")
+    if len(text) > max_chars:
+        raise QAError(f"question is {len(text)} characters; the limit is {max_chars} (QA_MAX_QUESTION_CHARS)")
+    return text
+
+
+def _template(name: str) -> str:
+    return (PROMPTS / name).read_text(encoding="utf-8")
+
+
+def _fence(text: str) -> str:
+    """Passage text can never close its own delimiter or open a fake one."""
+    return re.sub(r"</?\s*passage", lambda m: m.group(0).replace("<", "‹"), text, flags=re.IGNORECASE)
+
+
+def build_messages(question: str, passages: list[Passage]) -> list[dict[str, str]]:
+    item = _template("passage.txt")
+    blocks = [
+        item.format(n=i, source=Path(p.source).name.replace('"', "'"), text=_fence(p.text).strip()).strip()
+        for i, p in enumerate(passages, 1)
+    ]
+    user = _template("answer.txt").format(passages="\n\n".join(blocks), question=_fence(question))
+    return [{"role": "system", "content": _template("system.txt").strip()}, {"role": "user", "content": user.strip()}]
+
+
+class Answerer:
+    """Holds the loaded retriever and model so that many questions pay start-up once."""
+
+    def __init__(self, settings: Settings, retriever: Retriever, model: Model | None) -> None:
+        self.settings = settings
+        self.retriever = retriever
+        self.model = model
+
+    @property
+    def model_name(self) -> str:
+        return self.model.name if self.model else "none"
+
+    def ask(self, question: str, on_token: Callable[[str], None] | None = None) -> Answer:
+        t0 = time.perf_counter()
+        question = clean_question(question, self.settings.max_question_chars)
+        r = self.retriever.retrieve(question)
+        t1 = time.perf_counter()
+        timings = {"retrieve": round((t1 - t0) * 1000, 1), "generate": 0.0}
+
+        def done(text: str, abstained: bool, citations: list[Citation], mode: str, reason: str = "", **kw) -> Answer:  # noqa: ANN003
+            timings["total"] = round((time.perf_counter() - t0) * 1000, 1)
+            return Answer(question, text, abstained, citations, self.model_name, timings, mode, reason, passages=r.passages, **kw)
+
+        if not r.passages or r.top_similarity < self.settings.min_similarity:
+            return done(ABSTAIN_TEXT, True, [], "abstained", f"no passage is close to the question (best {r.top_similarity:.2f})")
+
+        if self.model is None:
+            return self._extractive(question, r.query_vector, r.passages, done, "extractive")
+
+        messages = build_messages(question, r.passages)
+        pieces: list[str] = []
+        for piece in self.model.stream(messages, self.settings.max_answer_tokens):
+            pieces.append(piece)
+            if on_token:
+                on_token(piece)
+        timings["generate"] = round((time.perf_counter() - t1) * 1000, 1)
+        draft = "".join(pieces).strip()
+        usage = dict(getattr(self.model, "last_usage", {}) or {})
+        if is_not_found(draft):
+            return done(ABSTAIN_TEXT, True, [], "abstained", "the model found no answer in the passages", draft=draft, usage=usage)
+        checked = verify(draft, r.passages, question)
+        if checked.kept and not self._relevant(question, r.query_vector, checked.citations):
+            # Supported by the passages but not an answer to this question: the classic small-model
+            # move of answering a nearby question. Let the extractive check decide instead.
+            checked.dropped += [checked.text]
+            checked.kept = 0
+        if checked.kept == 0:
+            ans = self._extractive(question, r.query_vector, r.passages, done, "fallback-extractive")
+            ans.draft, ans.usage, ans.verification = draft, usage, checked
+            if not ans.abstained:
+                ans.reason = "the model's answer failed citation checks; showing the best-supporting sentences"
+            return ans
+        return done(checked.text, False, checked.citations, "generated", draft=draft, usage=usage, verification=checked)
+
+    def _relevant(self, question: str, qvec: list[float], citations: list[Citation]) -> bool:
+        """Does some cited quote bear on the question itself (same score as extractive picks)?"""
+        from qa.extractive import sentence_score
+
+        quotes = [c.quote for c in citations]
+        scores = sentence_score(question, qvec, quotes, self.retriever.embedder)
+        return max(scores, default=0.0) >= self.settings.extractive_min_score
+
+    def _extractive(self, question, qvec, passages, done, mode: str) -> Answer:  # noqa: ANN001
+        picks = extract(question, qvec, passages, self.retriever.embedder, self.settings.extractive_min_score)
+        if not picks:
+            return done(ABSTAIN_TEXT, True, [], "abstained", "no sentence in the passages answers the question")
+        citations, parts = [], []
+        for n, pick in enumerate(picks, 1):
+            citations.append(Citation(n, pick.passage.source, pick.start, pick.end, pick.text, round(pick.score, 3), pick.passage))
+            parts.append(f"{pick.text} [{n}]")
+        return done(" ".join(parts), False, citations, mode)

@@ -1,0 +1,162 @@
+"""The `qa` command line: thin wrappers that parse flags, call the pipeline, and print.
+
+Heavy libraries (torch, chromadb, llama.cpp) are imported inside commands, so `qa --help` is instant.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from qa.errors import QAError
+
+app = typer.Typer(
+    help="Answer questions about your documents, offline, with verified citations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+CollectionOpt = Annotated[Optional[str], typer.Option("--collection", "-c", help="Corpus name (default: 'default').")]
+ModelOpt = Annotated[
+    Optional[str],
+    typer.Option("--model", "-m", help="qwen2.5-1.5b (default), qwen2.5-0.5b, PATH.gguf, or 'none' for extractive answers."),
+]
+
+
+def _err(message: str) -> None:
+    sys.stderr.write(f"qa: error: {message}\n")
+    sys.stderr.flush()
+
+
+@app.command()
+def ingest(
+    paths: Annotated[Optional[list[str]], typer.Argument(help="Files or folders (default: seeds/).")] = None,
+    collection: CollectionOpt = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-index everything from scratch.")] = False,
+    prune: Annotated[bool, typer.Option("--prune", help="Forget files that no longer exist under PATHS.")] = False,
+) -> None:
+    """Index documents (.txt .md .html .pdf) into a collection. Unchanged files are skipped."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from qa.config import load_settings
+    from qa.ingest import ingest as run_ingest
+
+    settings = load_settings(collection=collection)
+    err = Console(stderr=True)
+    columns = [TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.description}")]
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(label: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=Path(label).name if label else "")
+
+        summary = run_ingest(paths or ["seeds"], settings, rebuild=rebuild, prune=prune, progress=progress, warn=lambda m: err.print(f"[yellow]{m}[/yellow]", highlight=False))
+    extra = f", {summary.removed} removed" if summary.removed else ""
+    extra += ", rebuilt" if summary.rebuilt else ""
+    extra += f", {len(summary.failed)} failed" if summary.failed else ""
+    print(
+        f"ingested {summary.files} files ({summary.chunks} chunks), skipped {summary.skipped} unchanged{extra} "
+        f"into {settings.collection!r} in {summary.seconds:.1f} s"
+    )
+
+
+def _answerer(collection: str | None, model: str | None, **overrides):  # noqa: ANN003, ANN202
+    from qa.answer import Answerer
+    from qa.config import load_settings
+    from qa.models import load_model
+    from qa.retrieve import Retriever
+
+    settings = load_settings(collection=collection, model=model, **overrides)
+    retriever = Retriever(settings)
+    return Answerer(settings, retriever, load_model(settings.model, settings))
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, or '-' to read one question per line from stdin.")],
+    collection: CollectionOpt = None,
+    model: ModelOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object per answer.")] = False,
+    passages: Annotated[Optional[int], typer.Option("--passages", "-k", help="Passages given to the model.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show timings and why an answer was abstained.")] = False,
+) -> None:
+    """Answer QUESTION from the ingested documents, citing the passages it used."""
+    from qa.answer import clean_question
+
+    if question != "-":
+        from qa.config import load_settings
+
+        clean_question(question, load_settings().max_question_chars)  # fail fast, before loading models
+    answerer = _answerer(collection, model, passages=passages)
+    questions = (line for line in sys.stdin if line.strip()) if question == "-" else [question]
+    for q in questions:
+        _ask_one(answerer, q, json_out, verbose, many=question == "-")
+
+
+def _ask_one(answerer, question: str, json_out: bool, verbose: bool, many: bool) -> None:  # noqa: ANN001
+    from qa import render
+
+    if json_out:
+        try:
+            render.as_json(answerer.ask(question))
+        except QAError as e:
+            if not many:
+                raise
+            _err(str(e))
+        return
+    if not sys.stdout.isatty():
+        render.plain(answerer.ask(question))
+        if many:
+            print()
+        return
+    from rich.console import Console
+    from rich.live import Live
+    from rich.text import Text
+
+    console = Console()
+    draft = Text(style="dim")
+    with Live(draft, console=console, transient=True, refresh_per_second=12) as live:
+
+        def on_token(piece: str) -> None:
+            draft.append(piece)
+            live.update(draft)
+
+        answer = answerer.ask(question, on_token=on_token)
+    render.rich_answer(answer, console, verbose)
+
+
+@app.command()
+def collections() -> None:
+    """List collections, their size, and the models and settings that built them."""
+    from qa.config import load_settings
+    from qa.store import Store
+
+    store = Store(load_settings())
+    rows = store.corpora()
+    if not rows:
+        print("no collections yet: run `qa ingest PATH`")
+        return
+    for m in rows:
+        corpus = store.open(m["name"])
+        print(
+            f"{m['name']}: {len(corpus.file_records())} files, {corpus.chunks.count()} chunks, "
+            f"embed {m['embed_model']}, chunk {m['chunk_size']}/{m['chunk_overlap']} tokens ({store.location})"
+        )
+
+
+def main() -> None:
+    try:
+        app()
+    except QAError as e:
+        _err(str(e))
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        _err("interrupted")
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)

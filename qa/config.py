@@ -1,0 +1,71 @@
+"""One typed settings tree: every knob has one home.
+
+Precedence, lowest to highest: defaults < `$QA_HOME/config.toml` < `QA_*` environment variables <
+command-line flags (the CLI passes flags as overrides).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+
+def qa_home() -> Path:
+    """The user directory: `$QA_HOME`, else the platform's per-user data dir (e.g. ~/.local/share/qa)."""
+    env = os.environ.get("QA_HOME")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("qa", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Everything that changes what `qa` does. Chunking and embedding knobs are part of the index
+    fingerprint: changing them triggers a rebuild on the next ingest."""
+
+    model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore")
+
+    collection: str = "default"
+    # Which answerer: a built-in model name (see `qa models`), a path to a .gguf file, or "none".
+    model: str = "qwen2.5-1.5b"
+    embed_model: str = "all-MiniLM-L6-v2"
+    # Chunk size in embedding-model tokens: small chunks keep the prompt (and so local latency) small
+    # and stay under MiniLM's 256-token window.
+    chunk_size: int = 96
+    chunk_overlap: int = 16
+    # Candidates taken from each retriever before fusion, and passages given to the model.
+    candidates: int = 20
+    passages: int = 4
+    # Abstain without asking the model when the best passage is this far from the question.
+    min_similarity: float = 0.30
+    # Extractive answers also need this much similarity between question and best sentence.
+    extractive_min_score: float = 0.40
+    max_answer_tokens: int = 160
+    threads: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 2, 8)))
+    context_tokens: int = 4096
+    max_file_mb: float = 50.0
+    max_question_chars: int = 2000
+    # A Chroma server (http://HOST:PORT) instead of the embedded store under $QA_HOME.
+    chroma_url: str | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=qa_home() / "config.toml")
+        return (init_settings, env_settings, toml)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings with CLI overrides applied; `None` means "flag not given"."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

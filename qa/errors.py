@@ -1,0 +1,15 @@
+"""One exception type for problems the user can fix.
+
+The CLI turns a QAError into a single line on stderr and a non-zero exit; anything else is a bug
+and keeps its traceback.
+"""
+
+
+class QAError(Exception):
+    """A problem with the user's input or environment, explained in one line."""
+
+    exit_code = 2
+
+
+class NothingIngested(QAError):
+    exit_code = 3

