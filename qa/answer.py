@@ -16,7 +16,7 @@ from pathlib import Path
 
 from qa.config import Settings
 from qa.errors import QAError
-from qa.extractive import extract
+from qa.extractive import extract, sentence_score_of_passages
 from qa.models import Model
 from qa.retrieve import Passage, Retriever
 from qa.verify import Citation, Verified, is_not_found, verify
@@ -74,13 +74,13 @@ def _fence(text: str) -> str:
     return re.sub(r"</?\s*passage", lambda m: m.group(0).replace("<", "‹"), text, flags=re.IGNORECASE)
 
 
-def build_messages(question: str, passages: list[Passage]) -> list[dict[str, str]]:
+def build_messages(question: str, passages: list[Passage], template: str = "answer.txt") -> list[dict[str, str]]:
     item = _template("passage.txt")
     blocks = [
         item.format(n=i, source=Path(p.source).name.replace('"', "'"), text=_fence(p.text).strip()).strip()
         for i, p in enumerate(passages, 1)
     ]
-    user = _template("answer.txt").format(passages="\n\n".join(blocks), question=_fence(question))
+    user = _template(template).format(passages="\n\n".join(blocks), question=_fence(question))
     return [{"role": "system", "content": _template("system.txt").strip()}, {"role": "user", "content": user.strip()}]
 
 
@@ -111,32 +111,43 @@ class Answerer:
             return done(ABSTAIN_TEXT, True, [], "abstained", f"no passage is close to the question (best {r.top_similarity:.2f})")
 
         if self.model is None:
-            return self._extractive(question, r.query_vector, r.passages, done, "extractive")
+            return self._extractive(question, r.query_vector, r.passages, done, "extractive", self.settings.extractive_min_score)
 
-        messages = build_messages(question, r.passages)
-        pieces: list[str] = []
-        for piece in self.model.stream(messages, self.settings.max_answer_tokens):
-            pieces.append(piece)
-            if on_token:
-                on_token(piece)
-        timings["generate"] = round((time.perf_counter() - t1) * 1000, 1)
-        draft = "".join(pieces).strip()
-        usage = dict(getattr(self.model, "last_usage", {}) or {})
+        draft, usage = self._generate(build_messages(question, r.passages), on_token)
         if is_not_found(draft):
-            return done(ABSTAIN_TEXT, True, [], "abstained", "the model found no answer in the passages", draft=draft, usage=usage)
+            # Small models say "not found" too readily. Overrule that only when a passage sentence
+            # answers the question strongly; then ask again without the way out.
+            evidence = max(sentence_score_of_passages(question, r.query_vector, r.passages, self.retriever.embedder), default=0.0)
+            if evidence < self.settings.override_score:
+                timings["generate"] = round((time.perf_counter() - t1) * 1000, 1)
+                return done(ABSTAIN_TEXT, True, [], "abstained", "the model found no answer in the passages", draft=draft, usage=usage)
+            if on_token:
+                on_token("\n")
+            draft, usage2 = self._generate(build_messages(question, r.passages, "answer_forced.txt"), on_token)
+            usage = {k: usage.get(k, 0) + usage2.get(k, 0) for k in set(usage) | set(usage2)}
+        timings["generate"] = round((time.perf_counter() - t1) * 1000, 1)
         checked = verify(draft, r.passages, question)
         if checked.kept and not self._relevant(question, r.query_vector, checked.citations):
             # Supported by the passages but not an answer to this question: the classic small-model
             # move of answering a nearby question. Let the extractive check decide instead.
             checked.dropped += [checked.text]
             checked.kept = 0
-        if checked.kept == 0:
-            ans = self._extractive(question, r.query_vector, r.passages, done, "fallback-extractive")
+        if checked.kept == 0 or is_not_found(draft):
+            ans = self._extractive(question, r.query_vector, r.passages, done, "fallback-extractive", self.settings.override_score)
             ans.draft, ans.usage, ans.verification = draft, usage, checked
             if not ans.abstained:
                 ans.reason = "the model's answer failed citation checks; showing the best-supporting sentences"
             return ans
         return done(checked.text, False, checked.citations, "generated", draft=draft, usage=usage, verification=checked)
+
+    def _generate(self, messages: list[dict[str, str]], on_token: Callable[[str], None] | None) -> tuple[str, dict]:
+        assert self.model is not None
+        pieces: list[str] = []
+        for piece in self.model.stream(messages, self.settings.max_answer_tokens):
+            pieces.append(piece)
+            if on_token:
+                on_token(piece)
+        return "".join(pieces).strip(), dict(getattr(self.model, "last_usage", {}) or {})
 
     def _relevant(self, question: str, qvec: list[float], citations: list[Citation]) -> bool:
         """Does some cited quote bear on the question itself (same score as extractive picks)?"""
@@ -144,10 +155,10 @@ class Answerer:
 
         quotes = [c.quote for c in citations]
         scores = sentence_score(question, qvec, quotes, self.retriever.embedder)
-        return max(scores, default=0.0) >= self.settings.extractive_min_score
+        return max(scores, default=0.0) >= self.settings.min_relevance
 
-    def _extractive(self, question, qvec, passages, done, mode: str) -> Answer:  # noqa: ANN001
-        picks = extract(question, qvec, passages, self.retriever.embedder, self.settings.extractive_min_score)
+    def _extractive(self, question, qvec, passages, done, mode: str, min_score: float) -> Answer:  # noqa: ANN001
+        picks = extract(question, qvec, passages, self.retriever.embedder, min_score)
         if not picks:
             return done(ABSTAIN_TEXT, True, [], "abstained", "no sentence in the passages answers the question")
         citations, parts = [], []

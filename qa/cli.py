@@ -130,6 +130,87 @@ def _ask_one(answerer, question: str, json_out: bool, verbose: bool, many: bool)
     render.rich_answer(answer, console, verbose)
 
 
+@app.command("eval")
+def eval_(
+    gold: Annotated[Path, typer.Argument(help="Gold questions (JSONL).")] = Path("evals/seeds.jsonl"),
+    collection: CollectionOpt = None,
+    model: ModelOpt = None,
+    corpus: Annotated[Optional[list[str]], typer.Option("--corpus", help="Ingest these paths into the collection first.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the summary and rows as JSON.")] = False,
+    report: Annotated[Optional[Path], typer.Option("--report", help="Write a Markdown report here.")] = None,
+    min_accuracy: Annotated[Optional[float], typer.Option(help="Fail (exit 1) below this answer accuracy.")] = None,
+    min_abstain_precision: Annotated[Optional[float], typer.Option(help="Fail below this abstention precision.")] = None,
+    min_abstain_recall: Annotated[Optional[float], typer.Option(help="Fail below this abstention recall.")] = None,
+    min_citation_precision: Annotated[Optional[float], typer.Option(help="Fail below this citation precision.")] = None,
+    max_phantom: Annotated[int, typer.Option(help="Fail above this many unverifiable citations.")] = 0,
+) -> None:
+    """Score answers against a gold-fact set: accuracy, abstention, citations, retrieval, latency."""
+    import json
+
+    from rich.console import Console
+
+    from qa import evals
+
+    gold_rows = evals.load_gold(gold)
+    if corpus:
+        from qa.config import load_settings
+        from qa.ingest import ingest as run_ingest
+
+        run_ingest(corpus, load_settings(collection=collection))
+    answerer = _answerer(collection, model)
+    err = Console(stderr=True)
+
+    def on_row(r) -> None:  # noqa: ANN001
+        if not json_out:
+            style = "green" if evals.verdict(r).startswith("pass") else "red"
+            err.print(f"[{style}]{evals.verdict(r):<17}[/{style}] {r.id:<24} {r.answer[:90]!r}", highlight=False)
+
+    rows, summary = evals.run(answerer, gold_rows, on_row)
+    if report:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(evals.markdown(rows, summary, str(gold)), encoding="utf-8")
+    if json_out:
+        print(json.dumps({"summary": summary, "rows": evals.rows_json(rows)}, ensure_ascii=False))
+    else:
+        _print_summary(summary)
+    failures = []
+    checks = [
+        ("accuracy", min_accuracy), ("abstain_precision", min_abstain_precision),
+        ("abstain_recall", min_abstain_recall), ("citation_precision", min_citation_precision),
+    ]
+    for key, floor in checks:
+        if floor is not None and summary[key] < floor:
+            failures.append(f"{key} {summary[key]:.3f} < {floor}")
+    if summary["phantom_citations"] > max_phantom:
+        failures.append(f"phantom citations {summary['phantom_citations']} > {max_phantom}")
+    if failures:
+        _err("eval below threshold: " + "; ".join(failures))
+        raise typer.Exit(1)
+
+
+def _print_summary(summary: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    k = next(key for key in summary if key.startswith("recall@"))
+    lat = summary["latency_ms"]
+    table = Table(title=f"qa eval · model {summary['model']} · {summary['questions']} questions · {summary['seconds']} s")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_row("answer accuracy", f"{summary['accuracy']:.1%}")
+    table.add_row("abstention precision", f"{summary['abstain_precision']:.1%}")
+    table.add_row("abstention recall", f"{summary['abstain_recall']:.1%}")
+    table.add_row("false abstentions", str(summary["false_abstentions"]))
+    table.add_row("citation precision", f"{summary['citation_precision']:.1%}")
+    table.add_row("phantom citations (final / draft)", f"{summary['phantom_citations']} / {summary['draft_phantom_citations']}")
+    table.add_row(f"retrieval {k}", f"{summary[k]:.1%}")
+    table.add_row("retrieval MRR", f"{summary['mrr']:.3f}")
+    for stage in ("retrieve", "generate", "total"):
+        table.add_row(f"{stage} p50 / p95", f"{lat[stage]['p50']:.0f} / {lat[stage]['p95']:.0f} ms")
+    table.add_row("tokens prompt / completion", f"{summary['prompt_tokens']} / {summary['completion_tokens']}")
+    Console().print(table)
+
+
 @app.command()
 def collections() -> None:
     """List collections, their size, and the models and settings that built them."""

@@ -43,8 +43,14 @@ class Settings(BaseSettings):
     passages: int = 4
     # Abstain without asking the model when the best passage is this far from the question.
     min_similarity: float = 0.30
-    # Extractive answers also need this much similarity between question and best sentence.
-    extractive_min_score: float = 0.40
+    # Sentence-vs-question score (0.7 cosine + 0.3 shared terms) that an extractive answer needs.
+    extractive_min_score: float = 0.55
+    # A generated answer's best cited quote must score this against the question, or it is treated
+    # as an answer to some other question.
+    min_relevance: float = 0.45
+    # When the model says the passages hold no answer but a passage sentence scores this high
+    # against the question, ask once more without the way out (small models abstain too readily).
+    override_score: float = 0.66
     max_answer_tokens: int = 160
     threads: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 2, 8)))
     context_tokens: int = 4096

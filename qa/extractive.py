@@ -36,6 +36,10 @@ def sentence_score(question: str, qvec: list[float], sentences: list[str], embed
     return out
 
 
+def sentence_score_of_passages(question: str, qvec: list[float], passages: list[Passage], embedder: Embedder) -> list[float]:
+    return [p.score for p in rank_sentences(question, qvec, passages, embedder)]
+
+
 def rank_sentences(question: str, qvec: list[float], passages: list[Passage], embedder: Embedder) -> list[Pick]:
     cands: list[Pick] = []
     for p in passages:

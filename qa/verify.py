@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from qa.retrieve import Passage
 from qa.text import content_terms, names
 
-NOT_FOUND = re.compile(r"^\W*(not found|i don'?t know|no answer|unknown)\b", re.IGNORECASE)
+NOT_FOUND = re.compile(r"^\W*(not found|the (documents|passages) do(es)? not (say|contain|mention|state)|i don.?t know|no answer)", re.IGNORECASE)
 _CITE = re.compile(r"\s*[\[【(]\s*(?:passages?|sources?|p)?\s*(\d+(?:\s*(?:[,;&]|and|-|–)\s*\d+)*)\s*[\]】)]", re.IGNORECASE)
 _SENT_END = re.compile(r"(?<=[.!?])[\"”’']?\s+(?=\S)")
 _NUM = re.compile(r"\d+(?:[.,]\d+)*")

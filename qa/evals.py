@@ -1,0 +1,196 @@
+"""`qa eval`: run a gold-fact set through the same Answerer as `qa ask` and score it.
+
+Gold lines: {"id", "question", "answerable", "facts": [[alternatives...], ...], "sources": [...]}.
+An answer is correct when it is not abstained and every fact group matches (any alternative, as a
+case-insensitive regex). Citations are re-checked here against the files on disk, independently of
+the verifier that produced them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from qa.answer import Answer, Answerer
+from qa.errors import QAError
+
+
+@dataclass
+class Gold:
+    id: str
+    question: str
+    answerable: bool
+    facts: list[list[str]]
+    sources: list[str]
+    type: str = ""
+
+
+@dataclass
+class Row:
+    id: str
+    type: str
+    question: str
+    answerable: bool
+    abstained: bool
+    correct: bool
+    missing: list[str]
+    answer: str
+    citations: int
+    good_citations: int
+    bad_quotes: int
+    draft_phantom: int
+    gold_rank: int | None  # 1-based rank of the first passage from a gold source, None if absent
+    mode: str
+    timings_ms: dict[str, float]
+    usage: dict[str, float] = field(default_factory=dict)
+
+
+def load_gold(path: Path) -> list[Gold]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise QAError(f"cannot read gold file {path}: {e.strerror}") from None
+    out = []
+    for i, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            out.append(Gold(d["id"], d["question"], bool(d["answerable"]), d.get("facts", []), d.get("sources", []), d.get("type", "")))
+        except (ValueError, KeyError, TypeError) as e:
+            raise QAError(f"{path}:{i}: not a gold record ({e})") from None
+    if not out:
+        raise QAError(f"{path}: no gold questions")
+    return out
+
+
+def _matches(answer: str, group: list[str]) -> bool:
+    return any(re.search(alt, answer, re.IGNORECASE) for alt in group)
+
+
+def _source_text(source: str, cache: dict[str, str]) -> str | None:
+    if source not in cache:
+        from qa.load import read
+
+        try:
+            cache[source] = read(source, Path(source).resolve(), 1 << 40).text
+        except QAError:
+            cache[source] = None  # type: ignore[assignment]
+    return cache[source]
+
+
+def score(g: Gold, a: Answer, texts: dict[str, str]) -> Row:
+    missing = [" | ".join(grp) for grp in g.facts if not _matches(a.text, grp)] if g.answerable else []
+    correct = g.answerable and not a.abstained and not missing
+    good = bad = 0
+    gold_names = {Path(s).name for s in g.sources}
+    for c in a.citations:
+        text = _source_text(c.source, texts)
+        if text is None or text[c.start : c.end] != c.quote:
+            bad += 1
+        in_gold = Path(c.source).name in gold_names
+        has_fact = any(_matches(c.passage.text, grp) for grp in g.facts)
+        good += in_gold or has_fact
+    rank = next((i for i, p in enumerate(a.passages, 1) if Path(p.source).name in gold_names), None)
+    phantom = a.verification.phantom if a.verification else 0
+    return Row(
+        g.id, g.type, g.question, g.answerable, a.abstained, correct, missing, a.text, len(a.citations), good, bad,
+        phantom, rank, a.mode, a.timings_ms, a.usage,
+    )
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    values = sorted(values)
+    k = max(0, min(len(values) - 1, round(q * (len(values) - 1))))
+    return values[k]
+
+
+def summarise(rows: list[Row], k: int) -> dict:
+    ans = [r for r in rows if r.answerable]
+    una = [r for r in rows if not r.answerable]
+    abst = [r for r in rows if r.abstained]
+    cites = sum(r.citations for r in ans)
+    ranks = [r.gold_rank for r in ans]
+    stages = {}
+    for stage in ("retrieve", "generate", "total"):
+        vals = [r.timings_ms.get(stage, 0.0) for r in rows]
+        stages[stage] = {"p50": round(pct(vals, 0.5), 1), "p95": round(pct(vals, 0.95), 1)}
+    return {
+        "questions": len(rows),
+        "answerable": len(ans),
+        "unanswerable": len(una),
+        "accuracy": round(sum(r.correct for r in ans) / max(1, len(ans)), 3),
+        "abstain_precision": round(sum(not r.answerable for r in abst) / len(abst), 3) if abst else 1.0,
+        "abstain_recall": round(sum(r.abstained for r in una) / max(1, len(una)), 3),
+        "false_abstentions": sum(r.abstained for r in ans),
+        "citation_precision": round(sum(r.good_citations for r in ans) / cites, 3) if cites else 0.0,
+        "phantom_citations": sum(r.bad_quotes for r in rows),
+        "draft_phantom_citations": sum(r.draft_phantom for r in rows),
+        f"recall@{k}": round(sum(x is not None for x in ranks) / max(1, len(ranks)), 3),
+        "mrr": round(sum(1.0 / x for x in ranks if x) / max(1, len(ranks)), 3),
+        "latency_ms": stages,
+        "prompt_tokens": int(sum(r.usage.get("prompt_tokens", 0) for r in rows)),
+        "completion_tokens": int(sum(r.usage.get("completion_tokens", 0) for r in rows)),
+    }
+
+
+def run(answerer: Answerer, gold: list[Gold], on_row=None) -> tuple[list[Row], dict]:  # noqa: ANN001
+    texts: dict[str, str] = {}
+    rows = []
+    t0 = time.perf_counter()
+    for g in gold:
+        a = answerer.ask(g.question)
+        row = score(g, a, texts)
+        rows.append(row)
+        if on_row:
+            on_row(row)
+    summary = summarise(rows, answerer.settings.passages)
+    summary["model"] = answerer.model_name
+    summary["collection"] = answerer.settings.collection
+    summary["seconds"] = round(time.perf_counter() - t0, 1)
+    return rows, summary
+
+
+def markdown(rows: list[Row], summary: dict, gold_path: str) -> str:
+    lat = summary["latency_ms"]
+    k = next(key for key in summary if key.startswith("recall@"))
+    lines = [
+        f"# qa eval: {gold_path}",
+        "",
+        f"model `{summary['model']}`, collection `{summary['collection']}`, {summary['questions']} questions "
+        f"({summary['answerable']} answerable, {summary['unanswerable']} unanswerable), {summary['seconds']} s",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        f"| answer accuracy | {summary['accuracy']:.1%} |",
+        f"| abstention precision / recall | {summary['abstain_precision']:.1%} / {summary['abstain_recall']:.1%} |",
+        f"| citation precision | {summary['citation_precision']:.1%} |",
+        f"| phantom citations (final / model draft) | {summary['phantom_citations']} / {summary['draft_phantom_citations']} |",
+        f"| retrieval {k} / MRR | {summary[k]:.1%} / {summary['mrr']:.3f} |",
+        f"| latency p50/p95 retrieve | {lat['retrieve']['p50']:.0f} / {lat['retrieve']['p95']:.0f} ms |",
+        f"| latency p50/p95 generate | {lat['generate']['p50']:.0f} / {lat['generate']['p95']:.0f} ms |",
+        f"| latency p50/p95 total | {lat['total']['p50']:.0f} / {lat['total']['p95']:.0f} ms |",
+        f"| tokens (prompt / completion) | {summary['prompt_tokens']} / {summary['completion_tokens']} |",
+        "",
+        "| id | type | result | missing | answer |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {r.id} | {r.type} | {verdict(r)} | {'; '.join(r.missing)} | {r.answer.replace('|', '/')[:200]} |")
+    return "\n".join(lines) + "\n"
+
+
+def verdict(r: Row) -> str:
+    if r.answerable:
+        return "pass" if r.correct else ("FAIL (abstained)" if r.abstained else "FAIL")
+    return "pass (abstained)" if r.abstained else "FAIL (answered)"
+
+
+def rows_json(rows: list[Row]) -> list[dict]:
+    return [asdict(r) for r in rows]
+

@@ -1,0 +1,118 @@
+"""The CLI as a user runs it: JSON contract, `ask -`, and every error path (one line, no traceback)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import SEEDS, run_qa
+
+KEYS = {"question", "answer", "abstained", "citations", "model", "timings_ms"}
+
+
+def _one_clean_error(proc, needle: str) -> None:  # noqa: ANN001
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("qa: error:") and needle in lines[0], lines[0]
+    assert "Traceback" not in proc.stderr
+
+
+def test_help_is_instant_and_lists_commands() -> None:
+    proc = run_qa("--help")
+    assert proc.returncode == 0
+    for cmd in ("ingest", "ask", "eval"):
+        assert cmd in proc.stdout
+
+
+def test_json_contract_and_verbatim_quotes(seeded: Path) -> None:
+    proc = run_qa("ask", "--json", "--model", "none", "How much is annual trade between Russia and North Korea worth?")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert set(out) == KEYS
+    assert out["abstained"] is False and out["model"] == "none"
+    assert "100 million" in out["answer"]
+    assert set(out["timings_ms"]) == {"retrieve", "generate", "total"}
+    assert out["citations"], out
+    for c in out["citations"]:
+        assert set(c) == {"n", "source", "start", "end", "quote", "score"}
+        assert f"[{c['n']}]" in out["answer"]
+        text = Path(c["source"]).read_text(encoding="utf-8")
+        assert text[c["start"] : c["end"]] == c["quote"]
+    assert any(c["source"].endswith("001_b4cd203a8e781f12.txt") for c in out["citations"])
+
+
+def test_unanswerable_abstains_with_no_citations(seeded: Path) -> None:
+    proc = run_qa("ask", "--json", "--model", "none", "Who won the 2014 Olympic ice hockey final?")
+    out = json.loads(proc.stdout)
+    assert out["abstained"] is True and out["citations"] == []
+
+
+def test_ask_dash_reads_one_question_per_line(seeded: Path) -> None:
+    questions = "How much is annual trade between Russia and North Korea worth?\n\nWho won the 2014 Olympic ice hockey final?\n"
+    proc = run_qa("ask", "-", "--json", "--model", "none", input=questions)
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["question"] for r in rows] == [q for q in questions.splitlines() if q]
+    assert [r["abstained"] for r in rows] == [False, True]
+
+
+def test_plain_output_when_piped(seeded: Path) -> None:
+    proc = run_qa("ask", "--model", "none", "Which Russian deputy foreign minister visited Pyongyang?")
+    assert proc.returncode == 0
+    assert "Morgulov" in proc.stdout and "Sources:" in proc.stdout and "\x1b[" not in proc.stdout
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\x01\x02\t"])
+def test_empty_question(question: str) -> None:
+    _one_clean_error(run_qa("ask", question), "empty question")
+
+
+def test_nothing_ingested() -> None:
+    _one_clean_error(run_qa("ask", "--model", "none", "Why did Kim skip Moscow?"), "nothing ingested")
+
+
+def test_missing_path() -> None:
+    _one_clean_error(run_qa("ingest", "/no/such/folder"), "path not found")
+
+
+def test_binary_file_named_directly(tmp_path: Path) -> None:
+    f = tmp_path / "x.txt"
+    f.write_bytes(b"\x00\xff\x00binary")
+    _one_clean_error(run_qa("ingest", str(f)), "binary file")
+
+
+def test_unreadable_file_named_directly(tmp_path: Path) -> None:
+    import os
+
+    f = tmp_path / "secret.txt"
+    f.write_text("hidden")
+    f.chmod(0)
+    if os.access(f, os.R_OK):
+        pytest.skip("running as root: permissions are not enforced")
+    _one_clean_error(run_qa("ingest", str(f)), "cannot read")
+
+
+def test_unknown_model(seeded: Path) -> None:
+    _one_clean_error(run_qa("ask", "--model", "gpt-17", "Why did Kim skip Moscow?"), "unknown model")
+
+
+def test_missing_gguf(seeded: Path) -> None:
+    _one_clean_error(run_qa("ask", "--model", "/nowhere/model.gguf", "Why did Kim skip Moscow?"), "model file not found")
+
+
+def test_too_long_question() -> None:
+    _one_clean_error(run_qa("ask", "why " * 3000), "limit")
+
+
+def test_ingest_summary_line(tmp_path: Path) -> None:
+    docs = tmp_path / "d"
+    docs.mkdir()
+    (docs / "a.txt").write_text((SEEDS / "001_b4cd203a8e781f12.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    proc = run_qa("ingest", str(docs), "--collection", "mine")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("ingested 1 files (") and "skipped 0 unchanged" in proc.stdout
+    proc = run_qa("ingest", str(docs), "--collection", "mine")
+    assert "ingested 0 files (0 chunks), skipped 1 unchanged" in proc.stdout

@@ -1,0 +1,36 @@
+"""The gold sets themselves: every fact must be findable in the sources it names."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLD = {"seeds.jsonl": ROOT / "seeds"}
+
+
+@pytest.mark.parametrize("name", sorted(GOLD))
+def test_gold_facts_appear_in_their_sources(name: str) -> None:
+    corpus = GOLD[name]
+    rows = [json.loads(line) for line in (ROOT / "evals" / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len({r["id"] for r in rows}) == len(rows)
+    for r in rows:
+        assert set(r) >= {"id", "question", "answerable", "facts", "sources"}
+        if not r["answerable"]:
+            assert r["facts"] == [] and r["sources"] == []
+            continue
+        assert r["facts"] and r["sources"], r["id"]
+        texts = [(corpus / s).read_text(encoding="utf-8") for s in r["sources"]]
+        for group in r["facts"]:
+            assert any(re.search(alt, t, re.IGNORECASE) for alt in group for t in texts), (r["id"], group)
+
+
+def test_seed_gold_covers_every_article_and_enough_unanswerables() -> None:
+    rows = [json.loads(line) for line in (ROOT / "evals" / "seeds.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 40
+    assert sum(not r["answerable"] for r in rows) >= 10
+    cited = {s for r in rows for s in r["sources"]}
+    assert cited == {p.name for p in (ROOT / "seeds").glob("*.txt")}

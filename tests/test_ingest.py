@@ -1,0 +1,135 @@
+"""Incremental ingest against a real Chroma store and the real embedding model."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import SEEDS
+from qa.config import load_settings
+from qa.errors import QAError
+from qa.ingest import ingest
+from qa.retrieve import Retriever
+from qa.store import Store
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    d = tmp_path / "docs"
+    d.mkdir()
+    for name in ("001_b4cd203a8e781f12.txt", "004_d1e3b79279d3dec7.txt"):
+        shutil.copy(SEEDS / name, d / name)
+    return d
+
+
+def _state(settings) -> tuple[dict, list[str]]:  # noqa: ANN001
+    corpus = Store(settings).open(settings.collection)
+    recs = {Path(s).name: r.sha256 for s, r in corpus.file_records().items()}
+    return recs, sorted(corpus.chunks.get(include=[])["ids"])
+
+
+def test_unchanged_changed_and_new_files(corpus: Path) -> None:
+    s = load_settings()
+    first = ingest([str(corpus)], s)
+    assert (first.files, first.skipped) == (2, 0) and first.chunks > 4
+    recs1, ids1 = _state(s)
+    assert len(ids1) == first.chunks
+
+    again = ingest([str(corpus)], s)
+    assert (again.files, again.chunks, again.skipped) == (0, 0, 2)
+    assert _state(s) == (recs1, ids1)
+
+    changed = corpus / "004_d1e3b79279d3dec7.txt"
+    changed.write_text("Kim Jong-un visited a noodle factory in Wonsan in 2015.\n", encoding="utf-8")
+    (corpus / "new.md").write_text("# Note\n\nThe summit was moved to Vladivostok, the memo says.\n", encoding="utf-8")
+    third = ingest([str(corpus)], s)
+    assert (third.files, third.skipped) == (2, 1)
+    recs3, ids3 = _state(s)
+    assert set(recs3) == {"001_b4cd203a8e781f12.txt", "004_d1e3b79279d3dec7.txt", "new.md"}
+    assert recs3["001_b4cd203a8e781f12.txt"] == recs1["001_b4cd203a8e781f12.txt"]
+    assert recs3["004_d1e3b79279d3dec7.txt"] != recs1["004_d1e3b79279d3dec7.txt"]
+    # old chunks of the changed file are gone; no duplicates
+    store = Store(s).open(s.collection)
+    metas = store.chunks.get(include=["metadatas"])["metadatas"]
+    changed_chunks = [m for m in metas if m["source"].endswith("004_d1e3b79279d3dec7.txt")]
+    assert len(changed_chunks) == 1 and changed_chunks[0]["sha256"] == recs3["004_d1e3b79279d3dec7.txt"]
+    r = Retriever(s).retrieve("Where was the noodle factory?")
+    assert "noodle factory" in r.passages[0].text
+
+
+def test_settings_change_triggers_rebuild(corpus: Path) -> None:
+    ingest([str(corpus)], load_settings())
+    _, ids_before = _state(load_settings())
+    s2 = load_settings(chunk_size=64)
+    summary = ingest([str(corpus / "001_b4cd203a8e781f12.txt")], s2)
+    assert summary.rebuilt and summary.files == 2  # the file not named again is re-read too
+    recs, ids = _state(s2)
+    assert len(recs) == 2 and len(ids) > len(ids_before)
+    assert Store(s2).catalog_entry("default")["chunk_size"] == 64
+    # only the live collections remain
+    names = [c.name for c in Store(s2).client.list_collections()]
+    assert sum(n.startswith("default.") for n in names) == 2
+
+
+def test_failed_ingest_leaves_store_exactly_as_it_was(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = load_settings()
+    ingest([str(corpus)], s)
+    before = _state(s)
+    (corpus / "004_d1e3b79279d3dec7.txt").write_text("Completely new text about a summit in 2016.\n", encoding="utf-8")
+    (corpus / "later.txt").write_text("Another new document about the Yalu River bridge.\n", encoding="utf-8")
+
+    import qa.ingest as ingest_mod
+
+    real_write = ingest_mod._write
+    calls = {"n": 0}
+
+    def write_then_interrupt(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        real_write(*args, **kwargs)  # really stores the chunks
+        calls["n"] += 1
+        raise KeyboardInterrupt  # then the user presses Ctrl-C
+
+    monkeypatch.setattr(ingest_mod, "_write", write_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        ingest([str(corpus)], s, batch_files=1)
+    assert calls["n"] == 1
+    assert _state(s) == before
+    monkeypatch.setattr(ingest_mod, "_write", real_write)
+    done = ingest([str(corpus)], s)
+    assert done.files == 2
+
+
+def test_uncommitted_chunks_are_invisible_to_retrieval(corpus: Path) -> None:
+    s = load_settings()
+    ingest([str(corpus)], s)
+    store = Store(s).open(s.collection)
+    # a half-written file: chunks stored, but no file record names them (as after kill -9)
+    store.chunks.add(
+        ids=["orphan:0"], documents=["Kim Jong-un secretly visited Paris in 2015 to buy cheese."],
+        metadatas=[{"source": "ghost.txt", "sha256": "x", "start": 0, "end": 56, "index": 0, "sentences": "[[0, 56]]"}],
+        embeddings=Retriever(s).embedder.embed(["Kim Jong-un secretly visited Paris in 2015 to buy cheese."]),
+    )
+    r = Retriever(s).retrieve("Did Kim visit Paris to buy cheese?")
+    assert all(p.source != "ghost.txt" for p in r.passages)
+
+
+def test_missing_path_is_an_error_and_changes_nothing(corpus: Path) -> None:
+    s = load_settings()
+    with pytest.raises(QAError, match="path not found"):
+        ingest([str(corpus / "nope")], s)
+    assert Store(s).catalog_entry("default") is None
+
+
+def test_bad_files_in_a_folder_are_skipped(corpus: Path) -> None:
+    (corpus / "empty.txt").write_text("")
+    (corpus / "blob.txt").write_bytes(b"\x00\x01\x02binary\x00" * 10)
+    (corpus / "latin1.txt").write_bytes("Caf\xe9 in Pyongyang served cr\xe8me br\xfbl\xe9e.".encode("latin-1"))
+    (corpus / "page.html").write_text("<html><script>alert(1)</script><body><p>The parade was on May 9.</p></body></html>")
+    warnings: list[str] = []
+    summary = ingest([str(corpus)], load_settings(), warn=warnings.append)
+    assert summary.files == 4  # two seeds, latin-1 text, html
+    assert len(summary.failed) == 2 and len(warnings) == 2
+    r = Retriever(load_settings()).retrieve("When was the parade?")
+    html = [p for p in r.passages if p.source.endswith("page.html")]
+    assert html and "alert" not in html[0].text

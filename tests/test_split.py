@@ -1,0 +1,56 @@
+"""Chunk offsets: a citation is only checkable if text[start:end] is exactly the chunk."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import SEEDS
+from qa.embed import Embedder
+from qa.split import sentence_spans, split
+
+TOKENS = Embedder("all-MiniLM-L6-v2").count_tokens
+
+
+def test_seed_chunks_point_at_their_exact_source_text() -> None:
+    for path in sorted(SEEDS.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        chunks = split(text, 96, 16, TOKENS)
+        assert len(chunks) >= 2
+        covered = set()
+        for c in chunks:
+            assert text[c.start : c.end] == c.text
+            covered.update(range(c.start, c.end))
+            for s, e in c.sentences:
+                assert 0 <= s < e <= len(c.text)
+                assert c.text[s:e].strip() == c.text[s:e]
+        # every non-space character of the document is in some chunk
+        assert all(i in covered for i, ch in enumerate(text) if not ch.isspace())
+
+
+def test_repeated_text_gets_distinct_offsets() -> None:
+    para = "The same caption appears twice in this article. " * 3
+    text = f"{para}\n\nSomething different in between, about Moscow and Pyongyang.\n\n{para}"
+    chunks = split(text, 24, 4, TOKENS)
+    starts = [c.start for c in chunks]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)
+    for c in chunks:
+        assert text[c.start : c.end] == c.text
+
+
+def test_sentence_spans_merge_abbreviation_fragments() -> None:
+    text = "Mr. Kim went to Moscow. He did not stay long, said U.S. officials on Monday."
+    spans = sentence_spans(text)
+    assert [text[s:e] for s, e in spans][0].startswith("Mr. Kim")
+
+
+words = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=0, max_size=400)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(words)
+def test_offsets_always_slice_to_chunk_text(text: str) -> None:
+    for c in split(text, 32, 8, TOKENS):
+        assert text[c.start : c.end] == c.text
+        for s, e in c.sentences:
+            assert 0 <= s <= e <= len(c.text)

@@ -1,0 +1,78 @@
+"""Citation verification: phantom numbers, wrong numbers, unsupported and invented claims."""
+
+from __future__ import annotations
+
+from qa.retrieve import Passage
+from qa.split import sentence_spans
+from qa.verify import split_sentences, support, verify
+
+SOURCE = (
+    "Russia is much less important to North Korea than China. "
+    "Annual trade between Russia and North Korea is worth only about $100 million, less than 2% of trade with China. "
+    "A spokesman for the Kremlin said Mr Kim had decided to stay in Pyongyang due to internal issues."
+)
+
+
+def passage(text: str, source: str = "doc.txt", offset: int = 0) -> Passage:
+    start = SOURCE.index(text) if text in SOURCE else offset
+    return Passage(f"id{start}", source, start, start + len(text), text, [(start + s, start + e) for s, e in sentence_spans(text)])
+
+
+TRADE = passage(SOURCE[: SOURCE.index(" A spokesman")])
+KREMLIN = passage(SOURCE[SOURCE.index("A spokesman") :])
+QUESTION = "How much is annual trade between Russia and North Korea worth?"
+
+
+def test_correct_citation_is_kept_and_quote_is_the_source_span() -> None:
+    v = verify("Annual trade is worth about $100 million [1].", [TRADE, KREMLIN], QUESTION)
+    assert v.kept == 1 and v.dropped == []
+    assert v.text == "Annual trade is worth about $100 million [1]."
+    (c,) = v.citations
+    assert c.n == 1 and SOURCE[c.start : c.end] == c.quote
+    assert "$100 million" in c.quote
+
+
+def test_wrong_number_is_recited_to_the_supporting_passage() -> None:
+    v = verify("Annual trade is worth about $100 million [1].", [KREMLIN, TRADE], QUESTION)
+    assert v.recited == 1
+    assert v.citations[0].passage is TRADE and v.citations[0].n == 1
+
+
+def test_phantom_citation_is_dropped_and_counted() -> None:
+    v = verify("Annual trade is worth about $100 million [7].", [TRADE], QUESTION)
+    assert v.phantom == 1
+    assert [c.n for c in v.citations] == [1]  # re-cited to the passage that was given
+
+
+def test_invented_number_is_dropped() -> None:
+    v = verify("Annual trade is worth about $300 million [1].", [TRADE], QUESTION)
+    assert v.kept == 0 and v.citations == []
+
+
+def test_invented_name_is_dropped() -> None:
+    v = verify("The trade deal was signed by Gorbachev [1].", [TRADE], QUESTION)
+    assert v.kept == 0
+
+
+def test_unsupported_sentence_dropped_supported_one_kept() -> None:
+    draft = "Annual trade is about $100 million [1]. Kim loves Swiss cheese and basketball [1]."
+    v = verify(draft, [TRADE], QUESTION)
+    assert v.kept == 1 and len(v.dropped) == 1 and "cheese" in v.dropped[0]
+    assert "cheese" not in v.text
+
+
+def test_marker_after_full_stop_belongs_to_previous_sentence() -> None:
+    parts = split_sentences("Kim stayed home because of internal issues. [2] Trade is small. [1]")
+    assert parts == [("Kim stayed home because of internal issues.", [2]), ("Trade is small.", [1])]
+
+
+def test_renumbering_follows_first_use() -> None:
+    draft = "Kim stayed in Pyongyang due to internal issues [3]. Trade is worth about $100 million [1]."
+    v = verify(draft, [TRADE, passage("unrelated filler text", offset=0), KREMLIN], "Why did Kim stay and how big is trade?")
+    assert v.text == "Kim stayed in Pyongyang due to internal issues [1]. Trade is worth about $100 million [2]."
+    assert [c.passage for c in v.citations] == [KREMLIN, TRADE]
+
+
+def test_support_requires_new_terms_in_evidence() -> None:
+    assert support("It is worth $100 million.", TRADE.text, QUESTION).ok
+    assert not support("Annual trade between Russia and North Korea.", TRADE.text, QUESTION).ok  # restates the question
