@@ -130,6 +130,27 @@ def _ask_one(answerer, question: str, json_out: bool, verbose: bool, many: bool)
     render.rich_answer(answer, console, verbose)
 
 
+@app.command()
+def chat(collection: CollectionOpt = None, model: ModelOpt = None) -> None:
+    """Talk to your documents: follow-up questions, /sources, /show N, /reset, /model, /exit."""
+    from qa.chat import Conversation, run_plain, run_terminal
+    from qa.config import qa_home
+    from qa.models import load_model
+
+    answerer = _answerer(collection, model)
+    conv = Conversation(answerer)
+
+    def switch_model(name: str) -> None:
+        if not name:
+            raise QAError("usage: /model NAME")
+        answerer.model = load_model(name, answerer.settings)
+
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        run_terminal(conv, qa_home() / "chat_history", switch_model)
+    else:
+        run_plain(conv, sys.stdin)
+
+
 @app.command("eval")
 def eval_(
     gold: Annotated[Path, typer.Argument(help="Gold questions (JSONL).")] = Path("evals/seeds.jsonl"),

@@ -6,6 +6,7 @@ known packaged model or an existing folder is an error, not a download.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from functools import cached_property
 from pathlib import Path
@@ -39,12 +40,115 @@ def resolve_embed_model(name: str) -> Path:
     raise QAError(f"unknown embedding model {name!r}: use one of {known} or a local sentence-transformers folder")
 
 
-class Embedder:
-    """Sentence-transformers behind a small interface; the heavy import happens on first use."""
+def onnx_path(model_dir: Path) -> Path:
+    """Where the ONNX export of a model lives, keyed by its weights so a changed model re-exports."""
+    from qa.config import qa_home
 
-    def __init__(self, name: str) -> None:
+    weights = model_dir / "model.safetensors"
+    stamp = hashlib.sha1(f"{weights.resolve()}:{weights.stat().st_size if weights.exists() else 0}".encode()).hexdigest()[:12]
+    return qa_home() / "embed" / f"{model_dir.name}-{stamp}.onnx"
+
+
+def export_onnx(model_dir: Path) -> Path | None:
+    """Export the transformer to ONNX once (at ingest, which has torch loaded anyway), so that
+    `qa ask` embeds its question with onnxruntime in milliseconds instead of importing torch and
+    sentence-transformers (~7 s). Returns None if the export is not possible here."""
+    target = onnx_path(model_dir)
+    if target.exists():
+        return target
+    try:
+        import torch
+        from transformers import AutoModel
+    except ImportError:
+        return None
+
+    class _Hidden(torch.nn.Module):
+        def __init__(self, model: torch.nn.Module) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001, ANN201
+            return self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(f".tmp-{os.getpid()}")
+    try:
+        model = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+        example = torch.ones((1, 8), dtype=torch.long)
+        names = ["input_ids", "attention_mask", "token_type_ids"]
+        torch.onnx.export(
+            _Hidden(model), (example, example, torch.zeros_like(example)), str(tmp), input_names=names,
+            output_names=["hidden"], dynamic_axes={n: {0: "batch", 1: "seq"} for n in [*names, "hidden"]},
+            opset_version=17, dynamo=False,
+        )
+        os.replace(tmp, target)
+    except Exception:  # noqa: BLE001 - the export is an optimisation; sentence-transformers still works
+        return None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+class _OnnxEncoder:
+    """Mean-pooled, normalised embeddings from the ONNX export: what sentence-transformers computes
+    for this model family (checked against it in tests/test_embed.py)."""
+
+    def __init__(self, path: Path, model_dir: Path, tokenizer, max_tokens: int) -> None:  # noqa: ANN001
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3
+        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.tokenizer = tokenizer
+        self.max_tokens = max_tokens
+
+    def encode(self, texts: list[str]) -> list[list[float]]:
+        import numpy as np
+
+        tok = self.tokenizer
+        tok.enable_truncation(self.max_tokens)
+        tok.enable_padding()
+        try:
+            enc = tok.encode_batch(texts)
+        finally:
+            tok.no_truncation()
+            tok.no_padding()
+        ids = np.array([e.ids for e in enc], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+        types = np.array([e.type_ids for e in enc], dtype=np.int64)
+        hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})[0]
+        m = mask[..., None].astype(np.float32)
+        pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
+        pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        return pooled.tolist()
+
+
+class Embedder:
+    """Sentence-transformers behind a small interface; the heavy import happens on first use.
+
+    For short query-time work (`qa ask`), an ONNX export made at ingest is used when present."""
+
+    def __init__(self, name: str, prefer_onnx: bool = False) -> None:
         self.name = name
         self.path = resolve_embed_model(name)
+        self.prefer_onnx = prefer_onnx
+
+    @cached_property
+    def _onnx(self) -> _OnnxEncoder | None:
+        path = onnx_path(self.path)
+        if not self.prefer_onnx or not path.exists():
+            return None
+        try:
+            return _OnnxEncoder(path, self.path, self.tokenizer, self.max_tokens)
+        except Exception:  # noqa: BLE001 - a damaged export: fall back to sentence-transformers
+            return None
+
+    @cached_property
+    def max_tokens(self) -> int:
+        import json
+
+        cfg = self.path / "sentence_bert_config.json"
+        return int(json.loads(cfg.read_text()).get("max_seq_length", 256)) if cfg.exists() else 256
 
     @cached_property
     def _model(self):  # noqa: ANN202
@@ -66,6 +170,8 @@ class Embedder:
         return self.tokenizer.encode(text, add_special_tokens=False).ids
 
     def embed(self, texts: list[str], batch_size: int = 32) -> list[list[float]]:
+        if self._onnx is not None:
+            return [v for k in range(0, len(texts), batch_size) for v in self._onnx.encode(texts[k : k + batch_size])]
         vecs = self._model.encode(
             texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )

@@ -157,6 +157,10 @@ def _ingest_locked(found, settings, store: Store, embedder: Embedder, fp, rebuil
         if stale:
             corpus.chunks.delete(ids=stale)
     store.drop_stale(name, keep={corpus.meta["chunks"], corpus.meta["files"]})
+    if summary.files:
+        from qa.embed import export_onnx
+
+        export_onnx(embedder.path)  # once per model: makes `qa ask` start fast
     summary.seconds = time.perf_counter() - t0
     return summary
 

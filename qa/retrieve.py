@@ -69,7 +69,7 @@ class Retriever:
                 f"collection {settings.collection!r} was built with embedding model "
                 f"{self.corpus.meta.get('embed_model')!r}, not {settings.embed_model!r}: run `qa ingest --rebuild`"
             )
-        self.embedder = embedder or Embedder(settings.embed_model)
+        self.embedder = embedder or Embedder(settings.embed_model, prefer_onnx=True)
         self.live = {r.source: r.sha256 for r in self.corpus.file_records().values()}
         self._bm25 = None
         self._bm25_ids: list[str] = []

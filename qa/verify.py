@@ -17,7 +17,10 @@ from qa.text import content_terms, names
 
 NOT_FOUND = re.compile(r"^\W*(not found|the (documents|passages) do(es)? not (say|contain|mention|state)|i don.?t know|no answer)", re.IGNORECASE)
 _CITE = re.compile(r"\s*[\[【(]\s*(?:passages?|sources?|p)?\s*(\d+(?:\s*(?:[,;&]|and|-|–)\s*\d+)*)\s*[\]】)]", re.IGNORECASE)
-_SENT_END = re.compile(r"(?<=[.!?])[\"”’']?\s+(?=\S)")
+# A sentence ends at . ! or ? (optionally followed by a closing quote) and whitespace, but not after
+# an initial or a common abbreviation ("George W. Bush", "Mr. Kim", "U.S. officials").
+_SENT_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’']))\s+(?=\S)")
+_NO_BREAK = re.compile(r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Gen|Col|Lt|Prof|No|vs|U\.S|U\.N|e\.g|i\.e))\.$")
 _NUM = re.compile(r"\d+(?:[.,]\d+)*")
 MIN_COVERAGE = 0.5
 
@@ -74,7 +77,12 @@ def split_sentences(draft: str) -> list[tuple[str, list[int]]]:
     Small models often put the marker after the full stop ("… Moscow. [2]"); such a leading marker
     belongs to the previous sentence.
     """
-    pieces = [p for p in _SENT_END.split(draft.strip()) if p.strip()]
+    pieces: list[str] = []
+    for p in _SENT_END.split(draft.strip()):
+        if pieces and _NO_BREAK.search(pieces[-1]):
+            pieces[-1] = f"{pieces[-1]} {p}"
+        elif p.strip():
+            pieces.append(p)
     out: list[tuple[str, list[int]]] = []
     for piece in pieces:
         lead = re.match(r"^(\s*[\[【(]\s*(?:passages?|sources?|p)?\s*\d[\d,;&\s–-]*[\]】)])+", piece, re.IGNORECASE)
@@ -152,10 +160,13 @@ def verify(draft: str, passages: list[Passage], question: str) -> Verified:
         for i in idxs:
             numbering.setdefault(i, len(numbering) + 1)
         body = claim.rstrip()
+        marks = "".join(f"[{numbering[i]}]" for i in idxs)
+        if re.search(r"[.!?][\"”’']$", body):  # keep a closing quote where the writer put it
+            parts.append(f"{body} {marks}")
+            continue
         end = ""
         if body and body[-1] in ".!?":
             body, end = body[:-1], body[-1]
-        marks = "".join(f"[{numbering[i]}]" for i in idxs)
         parts.append(f"{body} {marks}{end or '.'}")
     citations = []
     for i, n in numbering.items():

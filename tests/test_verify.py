@@ -76,3 +76,12 @@ def test_renumbering_follows_first_use() -> None:
 def test_support_requires_new_terms_in_evidence() -> None:
     assert support("It is worth $100 million.", TRADE.text, QUESTION).ok
     assert not support("Annual trade between Russia and North Korea.", TRADE.text, QUESTION).ok  # restates the question
+
+
+def test_initials_and_closing_quotes_do_not_break_sentences() -> None:
+    parts = split_sentences('George W. Bush attended in 2005 [1]. He said it was "a success." [2] Mr. Kim stayed.')
+    assert parts == [
+        ("George W. Bush attended in 2005.", [1]),
+        ('He said it was "a success."', [2]),
+        ("Mr. Kim stayed.", []),
+    ]
