@@ -233,6 +233,84 @@ def _print_summary(summary: dict) -> None:
 
 
 @app.command()
+def bench(
+    models: Annotated[str, typer.Option(help="Comma-separated models to time end to end.")] = "none,qwen2.5-0.5b,qwen2.5-1.5b",
+    peer_model: Annotated[str, typer.Option("--peer-model", help="Model for the LlamaIndex peer ('' to skip it).")] = "qwen2.5-1.5b",
+    gold: Annotated[Path, typer.Option(help="Gold set for answer quality.")] = Path("evals/seeds.jsonl"),
+    limit: Annotated[int, typer.Option(help="Use only the first N gold questions (0: all).")] = 0,
+    docs: Annotated[int, typer.Option(help="Files from /usr/share/doc/*/copyright for the large-corpus ingest (0: skip).")] = 3000,
+    out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path("reports/bench.json"),
+) -> None:
+    """Benchmark ingest, retrieval and answers, beside the documented LlamaIndex recipe."""
+    import os
+    import platform
+    import tempfile
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from qa import bench as B
+    from qa import evals
+    from qa.config import load_settings
+    from qa.models import load_model, models_dir
+    from qa.retrieve import Retriever
+
+    err = Console(stderr=True)
+    os.environ.setdefault("QA_MODELS_DIR", str(models_dir()))
+    home = Path(tempfile.mkdtemp(prefix="qa-bench-home-"))
+    os.environ["QA_HOME"] = str(home)
+    gold_rows = evals.load_gold(gold)
+    if limit:
+        gold_rows = gold_rows[:limit]
+    questions = [g.question for g in gold_rows]
+    result: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}", "ingest": [], "retrieval": [], "answers": []}
+    err.print("[bold]ingest[/bold] seeds")
+    result["ingest"].append(B.ingest_figures("seeds", Path("seeds"), home))
+    big = B.copyright_corpus(docs) if docs else None
+    if big:
+        err.print(f"[bold]ingest[/bold] {docs} copyright files")
+        result["ingest"].append(B.ingest_figures("copyright", big, home))
+    result["retrieval"].append(B.retrieval_latency(home, "seeds", questions))
+    if big:
+        result["retrieval"].append(B.retrieval_latency(home, "copyright", questions))
+    for name in [m for m in models.split(",") if m]:
+        err.print(f"[bold]answers[/bold] {name}")
+        cold = B.cold_ask(home, name, questions[0]) if name else 0.0
+        settings = load_settings(collection="seeds", model=name)
+        from qa.answer import Answerer
+
+        rows, summary = evals.run(Answerer(settings, Retriever(settings), load_model(name, settings)), gold_rows)
+        result["answers"].append({"system": "qa", "model": name, "cold_ask_s": cold, **{k: summary[k] for k in (
+            "accuracy", "abstain_precision", "abstain_recall", "citation_precision", "phantom_citations", "latency_ms",
+            "prompt_tokens", "completion_tokens")}})
+    if peer_model:
+        err.print(f"[bold]peer[/bold] LlamaIndex CitationQueryEngine with {peer_model}")
+        prow = B.peer(Path("seeds"), gold_rows, peer_model)
+        result["peer"] = {"system": "llama-index CitationQueryEngine (defaults)", "model": peer_model, **B.score_peer(prow, gold_rows), "rows": prow}
+    B.write(result, out)
+
+    table = Table(title=f"qa bench · {result['machine']}")
+    for col in ("what", "figure"):
+        table.add_column(col)
+    for i in result["ingest"]:
+        table.add_row(f"ingest {i['corpus']}", f"{i['files']} files, {i['chunks']} chunks in {i['seconds']} s: {i['files_per_s']} files/s, {i['chunks_per_s']} chunks/s, peak RSS {i['peak_rss_mb']} MB")
+    for r in result["retrieval"]:
+        table.add_row(f"retrieve (warm) {r['collection']}", f"p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms over {r['chunks']} chunks")
+    for a in result["answers"]:
+        lat = a["latency_ms"]["total"]
+        table.add_row(f"qa · {a['model']}", f"accuracy {a['accuracy']:.0%}, abstain recall {a['abstain_recall']:.0%}, citation precision {a['citation_precision']:.0%}, phantom {a['phantom_citations']}, p50 {lat['p50'] / 1000:.1f} s, p95 {lat['p95'] / 1000:.1f} s, cold ask {a['cold_ask_s']} s")
+    if "peer" in result:
+        p = result["peer"]
+        table.add_row(f"peer · {p['model']}", f"accuracy {p['accuracy']:.0%}, abstain recall {p['abstain_recall']:.0%}, citation precision {p['citation_precision']:.0%}, phantom {p['phantom_citations']}, p50 {p['p50_ms'] / 1000:.1f} s, p95 {p['p95_ms'] / 1000:.1f} s")
+        ours = next((a for a in result["answers"] if a["model"] == p["model"]), None)
+        if ours:
+            speed = p["p50_ms"] / max(1.0, ours["latency_ms"]["total"]["p50"])
+            table.add_row("qa vs peer (same model)", f"accuracy {ours['accuracy'] / max(p['accuracy'], 1e-9):.2f}x, p50 latency {speed:.1f}x faster")
+    Console().print(table)
+    err.print(f"wrote {out}")
+
+
+@app.command()
 def collections() -> None:
     """List collections, their size, and the models and settings that built them."""
     from qa.config import load_settings

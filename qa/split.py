@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-SPLITTER_VERSION = "sentence-v1"
+SPLITTER_VERSION = "sentence-v2"
 
 
 @dataclass(frozen=True)
@@ -60,12 +60,14 @@ def sentence_spans(text: str, min_chars: int = 25) -> list[tuple[int, int]]:
             continue
         spans.append((i, i + len(stripped)))
         pos = i + len(stripped)
-    # Also break at blank lines/newlines: headlines and list items are their own sentences.
+    # Also break at line ends that close a unit: blank lines, headings and list items (short lines),
+    # and lines ending in sentence punctuation. Hard-wrapped prose (a line ending mid-sentence) is
+    # not broken, so a quote is a whole sentence, not a line of it.
     lines: list[tuple[int, int]] = []
     for s, e in spans:
         cur = s
         for j in range(s, e):
-            if text[j] == "\n":
+            if text[j] == "\n" and _line_closes(text, cur, j):
                 if text[cur:j].strip():
                     lines.append(_trim(text, cur, j))
                 cur = j + 1
@@ -79,6 +81,19 @@ def sentence_spans(text: str, min_chars: int = 25) -> list[tuple[int, int]]:
         else:
             merged.append((s, e))
     return merged
+
+
+def _line_closes(text: str, start: int, newline: int) -> bool:
+    line_start = text.rfind("\n", 0, newline) + 1
+    line = text[max(start, line_start) : newline].rstrip()
+    full_line = text[line_start:newline].strip()
+    following = text[newline + 1 : newline + 2]
+    return (
+        not line
+        or following in ("\n", "")
+        or len(full_line) < 50
+        or line[-1] in ".!?:;\"”’)]"
+    )
 
 
 def _trim(text: str, s: int, e: int) -> tuple[int, int]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-GOLD = {"seeds.jsonl": ROOT / "seeds"}
+GOLD = {"seeds.jsonl": ROOT / "seeds", "pydoc.jsonl": ROOT / "evals" / "pydoc"}
 
 
 @pytest.mark.parametrize("name", sorted(GOLD))

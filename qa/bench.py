@@ -1,0 +1,188 @@
+"""`qa bench`: speed and cost figures, with a peer measured in the same run.
+
+The peer is the documented LlamaIndex recipe — SimpleDirectoryReader → VectorStoreIndex on Chroma →
+CitationQueryEngine with default settings — given the same embedding model and the same GGUF model
+(through a minimal llama-index LLM adapter over the same llama.cpp runtime), and scored by the same
+gold set with the same fact matcher.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from qa.errors import QAError
+from qa.evals import Gold, pct
+
+
+def _child_run(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS (MB) and stdout of a `qa` subprocess."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "qa", *args], env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise QAError(f"qa {' '.join(args)} failed: {proc.stderr.strip()[-300:]}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, max(peak, before) / 1024, proc.stdout
+
+
+def copyright_corpus(limit: int) -> Path | None:
+    """A few thousand real plain-text files every Debian machine has, as .txt links."""
+    files = sorted(Path("/usr/share/doc").glob("*/copyright"))[:limit]
+    if not files:
+        return None
+    d = Path(tempfile.mkdtemp(prefix="qa-bench-docs-"))
+    for f in files:
+        (d / f"{f.parent.name}.txt").symlink_to(f)
+    return d
+
+
+def ingest_figures(name: str, path: Path, home: Path) -> dict:
+    env = {**os.environ, "QA_HOME": str(home), "QA_COLLECTION": name}
+    wall, rss, out = _child_run(["ingest", str(path)], env)
+    m = re.search(r"ingested (\d+) files \((\d+) chunks\)", out)
+    files, chunks = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+    return {"corpus": name, "files": files, "chunks": chunks, "seconds": round(wall, 1),
+            "files_per_s": round(files / wall, 1), "chunks_per_s": round(chunks / wall, 1), "peak_rss_mb": round(rss)}
+
+
+def retrieval_latency(home: Path, collection: str, questions: list[str], rounds: int = 3) -> dict:
+    os.environ["QA_HOME"] = str(home)
+    from qa.config import load_settings
+    from qa.retrieve import Retriever
+
+    r = Retriever(load_settings(collection=collection))
+    r.retrieve(questions[0])  # warm
+    times = []
+    for _ in range(rounds):
+        for q in questions:
+            t0 = time.perf_counter()
+            r.retrieve(q)
+            times.append((time.perf_counter() - t0) * 1000)
+    return {"collection": collection, "chunks": r.corpus.chunks.count(), "p50_ms": round(pct(times, 0.5), 1), "p95_ms": round(pct(times, 0.95), 1)}
+
+
+def cold_ask(home: Path, model: str, question: str) -> float:
+    env = {**os.environ, "QA_HOME": str(home)}
+    wall, _, _ = _child_run(["ask", "--collection", "seeds", "--model", model, question], env)
+    return round(wall, 2)
+
+
+# -- the peer ---------------------------------------------------------------------------------------
+
+
+def _peer_llm(model_path: Path, settings):  # noqa: ANN001, ANN202
+    from llama_index.core.llms import CompletionResponse, CustomLLM, LLMMetadata
+    from llama_index.core.llms.callbacks import llm_completion_callback
+
+    from qa.models import LlamaCppModel
+
+    runtime = LlamaCppModel(model_path, settings)
+
+    class SameGGUF(CustomLLM):
+        """The same weights and runtime as qa, behind llama-index's LLM interface."""
+
+        @property
+        def metadata(self) -> LLMMetadata:
+            return LLMMetadata(context_window=settings.context_tokens, num_output=256, model_name=model_path.name)
+
+        @llm_completion_callback()
+        def complete(self, prompt: str, formatted: bool = False, **kwargs) -> CompletionResponse:  # noqa: ANN003
+            text = "".join(runtime.stream([{"role": "user", "content": prompt}], 256))
+            return CompletionResponse(text=text)
+
+        @llm_completion_callback()
+        def stream_complete(self, prompt: str, formatted: bool = False, **kwargs):  # noqa: ANN003, ANN201
+            text = ""
+            for piece in runtime.stream([{"role": "user", "content": prompt}], 256):
+                text += piece
+                yield CompletionResponse(text=text, delta=piece)
+
+    return SameGGUF()
+
+
+def peer(corpus: Path, gold: list[Gold], model_name: str) -> list[dict]:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+    from llama_index.core import Settings as LISettings
+    from llama_index.core import SimpleDirectoryReader, StorageContext, VectorStoreIndex
+    from llama_index.core.query_engine import CitationQueryEngine
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    from qa.config import load_settings
+    from qa.embed import resolve_embed_model
+    from qa.models import PACKAGED
+
+    settings = load_settings()
+    LISettings.embed_model = HuggingFaceEmbedding(model_name=str(resolve_embed_model("all-MiniLM-L6-v2")))
+    LISettings.llm = _peer_llm(PACKAGED[model_name].ensure(), settings)
+    client = chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False))
+    store = ChromaVectorStore(chroma_collection=client.get_or_create_collection("peer"))
+    docs = SimpleDirectoryReader(str(corpus)).load_data()
+    index = VectorStoreIndex.from_documents(docs, storage_context=StorageContext.from_defaults(vector_store=store))
+    engine = CitationQueryEngine.from_args(index)
+    rows = []
+    for g in gold:
+        t0 = time.perf_counter()
+        resp = engine.query(g.question)
+        ms = (time.perf_counter() - t0) * 1000
+        text = str(resp)
+        nodes = resp.source_nodes
+        cited = {int(n) for n in re.findall(r"\[(\d+)\]", text)}
+        usable = 0
+        for n in cited:
+            if 1 <= n <= len(nodes):
+                node = nodes[n - 1]
+                src = Path(node.node.metadata.get("file_path", "")).name
+                usable += src in {Path(s).name for s in g.sources} or any(
+                    re.search(a, node.node.get_content(), re.I) for grp in g.facts for a in grp
+                )
+        rows.append({"id": g.id, "answerable": g.answerable, "answer": text, "ms": ms, "cited": len(cited), "usable_citations": usable,
+                     "phantom": sum(1 for n in cited if not 1 <= n <= len(nodes))})
+    return rows
+
+
+def score_peer(rows: list[dict], gold: list[Gold]) -> dict:
+    from qa.verify import is_not_found
+
+    by_id = {g.id: g for g in gold}
+    refusal = re.compile(r"(not (provided|mentioned|specified|stated|available)|no (information|mention)|none of the sources|do(es)? not (say|provide|mention|contain))", re.I)
+    correct = answered_unanswerable = cites = usable = 0
+    for r in rows:
+        g = by_id[r["id"]]
+        abstained = is_not_found(r["answer"]) or bool(refusal.search(r["answer"]))
+        r["abstained"] = abstained
+        if g.answerable:
+            ok = not abstained and all(any(re.search(a, r["answer"], re.I) for a in grp) for grp in g.facts)
+            correct += ok
+            cites += r["cited"]
+            usable += r["usable_citations"]
+        else:
+            answered_unanswerable += not abstained
+    ans = sum(g.answerable for g in gold)
+    una = len(gold) - ans
+    ms = [r["ms"] for r in rows]
+    return {
+        "accuracy": round(correct / max(1, ans), 3),
+        "abstain_recall": round((una - answered_unanswerable) / max(1, una), 3),
+        "answered_unanswerable": answered_unanswerable,
+        "usable_citation_rate": round(usable / max(1, ans), 3),
+        "citation_precision": round(usable / cites, 3) if cites else 0.0,
+        "phantom_citations": sum(r["phantom"] for r in rows),
+        "p50_ms": round(pct(ms, 0.5)),
+        "p95_ms": round(pct(ms, 0.95)),
+    }
+
+
+def write(result: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
