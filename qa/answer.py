@@ -142,12 +142,8 @@ class Answerer:
 
     def _generate(self, messages: list[dict[str, str]], on_token: Callable[[str], None] | None) -> tuple[str, dict]:
         assert self.model is not None
-        pieces: list[str] = []
-        for piece in self.model.stream(messages, self.settings.max_answer_tokens):
-            pieces.append(piece)
-            if on_token:
-                on_token(piece)
-        return "".join(pieces).strip(), dict(getattr(self.model, "last_usage", {}) or {})
+        text = self.model.generate(messages, self.settings.max_answer_tokens, on_token)
+        return text.strip(), dict(getattr(self.model, "last_usage", {}) or {})
 
     def _relevant(self, question: str, qvec: list[float], citations: list[Citation]) -> bool:
         """Does some cited quote bear on the question itself (same score as extractive picks)?"""

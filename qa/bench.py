@@ -96,15 +96,12 @@ def _peer_llm(model_path: Path, settings):  # noqa: ANN001, ANN202
 
         @llm_completion_callback()
         def complete(self, prompt: str, formatted: bool = False, **kwargs) -> CompletionResponse:  # noqa: ANN003
-            text = "".join(runtime.stream([{"role": "user", "content": prompt}], 256))
-            return CompletionResponse(text=text)
+            return CompletionResponse(text=runtime.generate([{"role": "user", "content": prompt}], 256))
 
         @llm_completion_callback()
         def stream_complete(self, prompt: str, formatted: bool = False, **kwargs):  # noqa: ANN003, ANN201
-            text = ""
-            for piece in runtime.stream([{"role": "user", "content": prompt}], 256):
-                text += piece
-                yield CompletionResponse(text=text, delta=piece)
+            text = runtime.generate([{"role": "user", "content": prompt}], 256)
+            yield CompletionResponse(text=text, delta=text)
 
     return SameGGUF()
 

@@ -61,7 +61,7 @@ class Conversation:
         template = (PROMPTS / "rewrite.txt").read_text(encoding="utf-8")
         prompt = template.format(history=self.history(), question=question)
         messages = [{"role": "user", "content": prompt}]
-        text = "".join(model.stream(messages, 60)).strip().splitlines()
+        text = model.generate(messages, 60).strip().splitlines()
         rewritten = text[0].strip().strip('"') if text else ""
         if not rewritten or len(rewritten) > 4 * len(question) + 200:
             return f"{question} (context: {last})"
@@ -155,7 +155,7 @@ def run_terminal(conv: Conversation, history_path, switch_model: Callable[[str],
 
                 def on_token(piece: str) -> None:
                     draft.append(piece)
-                    live.update(draft)
+                    live.update(draft, refresh=True)
 
                 turn = conv.ask(line, on_token=on_token, on_rewrite=lambda q: console.print(Text(f"↳ {q}", style="dim")))
         except KeyboardInterrupt:

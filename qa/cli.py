@@ -124,7 +124,7 @@ def _ask_one(answerer, question: str, json_out: bool, verbose: bool, many: bool)
 
         def on_token(piece: str) -> None:
             draft.append(piece)
-            live.update(draft)
+            live.update(draft, refresh=True)
 
         answer = answerer.ask(question, on_token=on_token)
     render.rich_answer(answer, console, verbose)
@@ -237,7 +237,7 @@ def bench(
     models: Annotated[str, typer.Option(help="Comma-separated models to time end to end.")] = "none,qwen2.5-0.5b,qwen2.5-1.5b",
     peer_model: Annotated[str, typer.Option("--peer-model", help="Model for the LlamaIndex peer ('' to skip it).")] = "qwen2.5-1.5b",
     gold: Annotated[Path, typer.Option(help="Gold set for answer quality.")] = Path("evals/seeds.jsonl"),
-    limit: Annotated[int, typer.Option(help="Use only the first N gold questions (0: all).")] = 0,
+    limit: Annotated[int, typer.Option(help="Use N evenly spaced gold questions (0: all); the peer is slow.")] = 0,
     docs: Annotated[int, typer.Option(help="Files from /usr/share/doc/*/copyright for the large-corpus ingest (0: skip).")] = 3000,
     out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path("reports/bench.json"),
 ) -> None:
@@ -260,8 +260,9 @@ def bench(
     home = Path(tempfile.mkdtemp(prefix="qa-bench-home-"))
     os.environ["QA_HOME"] = str(home)
     gold_rows = evals.load_gold(gold)
-    if limit:
-        gold_rows = gold_rows[:limit]
+    if limit and limit < len(gold_rows):
+        step = len(gold_rows) / limit
+        gold_rows = [gold_rows[int(i * step)] for i in range(limit)]
     questions = [g.question for g in gold_rows]
     result: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}", "ingest": [], "retrieval": [], "answers": []}
     err.print("[bold]ingest[/bold] seeds")

@@ -12,7 +12,7 @@ import importlib
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -24,8 +24,9 @@ from qa.errors import QAError
 class Model(Protocol):
     name: str
 
-    def stream(self, messages: list[dict[str, str]], max_tokens: int, stop: list[str] | None = None) -> Iterator[str]:
-        """Yield the reply in pieces as they are generated (temperature 0: same input, same output)."""
+    def generate(self, messages: list[dict[str, str]], max_tokens: int, on_token: Callable[[str], None] | None = None) -> str:
+        """The reply (temperature 0: same input, same output), passing each piece to `on_token` as it
+        is generated. Ctrl-C stops generation and raises KeyboardInterrupt."""
         ...
 
 
@@ -143,54 +144,48 @@ class LlamaCppModel:
         self._lock = threading.Lock()
         self.last_usage: dict[str, float] = {}
 
-    def stream(self, messages: list[dict[str, str]], max_tokens: int, stop: list[str] | None = None) -> Iterator[str]:
-        import queue
-
+    def generate(self, messages: list[dict[str, str]], max_tokens: int, on_token: Callable[[str], None] | None = None) -> str:
+        """Runs llama.cpp on this thread: its callback is where tokens arrive and where a pending
+        Ctrl-C is noticed (returning True from the callback stops generation)."""
         request = {"messages": messages, "max_tokens": max_tokens, "temperature": 0.0, "stream": True, "seed": 0}
-        if stop:
-            request["stop"] = stop
-        q: queue.Queue = queue.Queue()
-        cancel = threading.Event()
+        pieces: list[str] = []
+        state: dict = {"cancel": False, "error": None}
 
         def on_chunk(chunk: dict) -> bool:
-            q.put(chunk)
-            return cancel.is_set()  # returning True asks llama.cpp to stop generating
-
-        def run() -> None:
             try:
-                with self._lock:
-                    self._server.handle_chat_completions(request, on_chunk)
-            except Exception as e:  # noqa: BLE001 - surfaced to the caller below
-                q.put(e)
-            finally:
-                q.put(None)
-
-        worker = threading.Thread(target=run, daemon=True)
-        worker.start()
-        try:
-            while True:
-                item = q.get()
-                if item is None:
-                    break
-                if isinstance(item, Exception):
-                    raise QAError(f"local model failed: {item}")
-                if "error" in item:
-                    raise QAError(f"local model failed: {item['error']}")
-                for choice in item.get("choices", []):
+                if "error" in chunk:
+                    state["error"] = chunk["error"]
+                    return True
+                for choice in chunk.get("choices", []):
                     piece = (choice.get("delta") or {}).get("content")
                     if piece:
-                        yield piece
-                if "timings" in item:
-                    t = item["timings"]
+                        pieces.append(piece)
+                        if on_token:
+                            on_token(piece)
+                if "timings" in chunk:
+                    t = chunk["timings"]
                     self.last_usage = {
                         "prompt_tokens": t.get("prompt_n", 0),
                         "completion_tokens": t.get("predicted_n", 0),
                         "prompt_ms": t.get("prompt_ms", 0.0),
                         "generate_ms": t.get("predicted_ms", 0.0),
                     }
-        finally:
-            cancel.set()
-            worker.join()
+            except KeyboardInterrupt:
+                state["cancel"] = True
+            except Exception as e:  # noqa: BLE001 - reported after llama.cpp returns
+                state["error"] = e
+            return bool(state["cancel"] or state["error"])
+
+        with self._lock:
+            try:
+                self._server.handle_chat_completions(request, on_chunk)
+            except KeyboardInterrupt:
+                state["cancel"] = True
+        if state["cancel"]:
+            raise KeyboardInterrupt
+        if state["error"] is not None:
+            raise QAError(f"local model failed: {state['error']}")
+        return "".join(pieces)
 
 
 def _packaged_factory(key: str) -> Callable[[Settings], Model]:

@@ -1,0 +1,53 @@
+"""`qa chat` in a real pseudo-terminal, and scripted through a pipe."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from conftest import ROOT, run_qa
+
+PROMPT = "qa> "
+
+
+def test_piped_chat_reads_lines_and_prints_plain_answers(seeded: Path) -> None:
+    script = "Which Russian deputy foreign minister visited Pyongyang?\n/reset\nWho won the 2014 Olympic ice hockey final?\n/exit\n"
+    proc = run_qa("chat", "--model", "none", input=script)
+    assert proc.returncode == 0, proc.stderr
+    assert "Morgulov" in proc.stdout and "Sources:" in proc.stdout
+    assert "The documents do not say." in proc.stdout
+
+
+@pytest.mark.llm
+def test_terminal_chat_follow_up_show_cancel_exit(seeded: Path) -> None:
+    env = {**os.environ, "COLUMNS": "200", "LINES": "50", "TERM": "xterm"}
+    child = pexpect.spawn(sys.executable, ["-m", "qa", "chat"], cwd=str(ROOT), env=env, encoding="utf-8", timeout=240, dimensions=(50, 200))
+    try:
+        child.expect_exact(PROMPT)
+        child.sendline("Who invited Kim Jong-un to Moscow?")
+        child.expect_exact("Sources")
+        child.expect_exact(PROMPT)
+        first = child.before
+        assert "Putin" in first
+        child.sendline("What anniversary was the event marking?")
+        child.expect_exact("↳")  # the rewritten, standalone question is shown (dimmed)
+        child.expect_exact("Sources")
+        child.expect_exact(PROMPT)
+        assert "70" in child.before, child.before
+        child.sendline("/show 1")
+        child.expect_exact(PROMPT)
+        assert "[1]" in child.before and "chars" in child.before
+        child.sendline("Why did Kim skip Moscow?")
+        child.expect("[A-Za-z]", timeout=120)  # generation has started
+        child.sendcontrol("c")
+        child.expect_exact("cancelled", timeout=120)
+        child.expect_exact(PROMPT)
+        child.sendline("/exit")
+        child.expect(pexpect.EOF, timeout=60)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
