@@ -16,7 +16,7 @@ pytestmark = pytest.mark.llm
 GATES = {
     # gold set: (collection, corpus, thresholds)
     "seeds.jsonl": ("default", None, ["--min-accuracy", "0.70", "--min-abstain-recall", "0.90", "--min-citation-precision", "0.95"]),
-    "pydoc.jsonl": ("pydoc", "evals/pydoc", ["--min-accuracy", "0.40", "--min-abstain-recall", "0.40", "--min-citation-precision", "0.90"]),
+    "pydoc.jsonl": ("pydoc", "evals/pydoc", ["--min-accuracy", "0.40", "--min-abstain-recall", "0.60", "--min-citation-precision", "0.90"]),
 }
 
 
