@@ -99,15 +99,20 @@ def ask(
 
 
 def _ask_one(answerer, question: str, json_out: bool, verbose: bool, many: bool) -> None:  # noqa: ANN001
+    """One answer; with `ask -`, a bad line is reported and the next one answered."""
+    try:
+        _render_one(answerer, question, json_out, verbose, many)
+    except QAError as e:
+        if not many:
+            raise
+        _err(str(e))
+
+
+def _render_one(answerer, question: str, json_out: bool, verbose: bool, many: bool) -> None:  # noqa: ANN001
     from qa import render
 
     if json_out:
-        try:
-            render.as_json(answerer.ask(question))
-        except QAError as e:
-            if not many:
-                raise
-            _err(str(e))
+        render.as_json(answerer.ask(question))
         return
     if not sys.stdout.isatty():
         render.plain(answerer.ask(question))

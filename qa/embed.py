@@ -72,15 +72,19 @@ def export_onnx(model_dir: Path) -> Path | None:
 
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(f".tmp-{os.getpid()}")
+    import warnings
+
     try:
         model = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
         example = torch.ones((1, 8), dtype=torch.long)
         names = ["input_ids", "attention_mask", "token_type_ids"]
-        torch.onnx.export(
-            _Hidden(model), (example, example, torch.zeros_like(example)), str(tmp), input_names=names,
-            output_names=["hidden"], dynamic_axes={n: {0: "batch", 1: "seq"} for n in [*names, "hidden"]},
-            opset_version=17, dynamo=False,
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer notes about shapes; tests/test_embed.py checks the result
+            torch.onnx.export(
+                _Hidden(model), (example, example, torch.zeros_like(example)), str(tmp), input_names=names,
+                output_names=["hidden"], dynamic_axes={n: {0: "batch", 1: "seq"} for n in [*names, "hidden"]},
+                opset_version=17, dynamo=False,
+            )
         os.replace(tmp, target)
     except Exception:  # noqa: BLE001 - the export is an optimisation; sentence-transformers still works
         return None

@@ -83,7 +83,12 @@ def _ingest_locked(found, settings, store: Store, embedder: Embedder, fp, rebuil
     if summary.rebuilt:
         # Re-read everything the old index held, not just the paths named now.
         named_now = {s for s, _, _ in found}
-        for rec in Corpus(name, entry, None, store.client.get_collection(entry["files"])).file_records().values():
+        try:
+            old_records = Corpus(name, entry, None, store.client.get_collection(entry["files"])).file_records()
+        except Exception:  # noqa: BLE001 - a damaged old index: rebuild from the paths given now
+            old_records = {}
+            warn(f"the old index of {name!r} is unreadable; rebuilding from the paths given")
+        for rec in old_records.values():
             if rec.source not in named_now and Path(rec.path).exists():
                 found.append((rec.source, Path(rec.path), False))
     elif entry is not None:

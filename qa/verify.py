@@ -112,21 +112,26 @@ def _cited(text: str) -> list[int]:
 
 
 def best_quote(passage: Passage, claims: list[str]) -> tuple[int, int, float]:
-    """The sentence (or two adjacent sentences) of `passage` that best supports `claims`."""
+    """The sentence of `passage` that best supports `claims`, or two adjacent sentences when the pair
+    supports them clearly better than any single one."""
     want = set()
     for c in claims:
         want |= set(content_terms(c))
     sents = passage.sentence_texts()
+
+    def cover(s: int, e: int) -> float:
+        return len(want & set(content_terms(passage.text[s - passage.start : e - passage.start]))) / max(1, len(want))
+
     best = (passage.start, passage.end, 0.0)
-    for i in range(len(sents)):
-        for j in (i, i + 1):
-            if j >= len(sents):
-                continue
-            s, e = sents[i][0], sents[j][1]
-            terms = set(content_terms(passage.text[s - passage.start : e - passage.start]))
-            score = len(want & terms) / max(1, len(want))
-            if score > best[2] + 1e-9 + (0.15 if j > i else 0):  # a second sentence must earn its place
-                best = (s, e, score)
+    for s, e, _ in sents:
+        score = cover(s, e)
+        if score > best[2]:
+            best = (s, e, score)
+    single = best[2]
+    for (s, _, _), (_, e, _) in zip(sents, sents[1:]):
+        score = cover(s, e)
+        if score > max(best[2], single + 0.15):
+            best = (s, e, score)
     return best
 
 
