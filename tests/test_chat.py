@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ROOT, run_qa
 
-PROMPT = "qa> "
+PROMPT = "qa>"  # prompt_toolkit draws the trailing space as a cursor move
 
 
 def test_piped_chat_reads_lines_and_prints_plain_answers(seeded: Path) -> None:
@@ -24,25 +24,25 @@ def test_piped_chat_reads_lines_and_prints_plain_answers(seeded: Path) -> None:
 
 @pytest.mark.llm
 def test_terminal_chat_follow_up_show_cancel_exit(seeded: Path) -> None:
-    env = {**os.environ, "COLUMNS": "200", "LINES": "50", "TERM": "xterm"}
+    env = {**os.environ, "COLUMNS": "200", "LINES": "50", "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
     child = pexpect.spawn(sys.executable, ["-m", "qa", "chat"], cwd=str(ROOT), env=env, encoding="utf-8", timeout=240, dimensions=(50, 200))
     try:
         child.expect_exact(PROMPT)
         child.sendline("Who invited Kim Jong-un to Moscow?")
         child.expect_exact("Sources")
+        assert "Putin" in child.before
         child.expect_exact(PROMPT)
-        first = child.before
-        assert "Putin" in first
         child.sendline("What anniversary was the event marking?")
         child.expect_exact("↳")  # the rewritten, standalone question is shown (dimmed)
         child.expect_exact("Sources")
-        child.expect_exact(PROMPT)
         assert "70" in child.before, child.before
-        child.sendline("/show 1")
         child.expect_exact(PROMPT)
-        assert "[1]" in child.before and "chars" in child.before
+        child.sendline("/show 1")
+        child.expect_exact("passage chars")
+        child.expect_exact(PROMPT)
         child.sendline("Why did Kim skip Moscow?")
-        child.expect("[A-Za-z]", timeout=120)  # generation has started
+        child.expect_exact("Kim", timeout=30)  # the echoed question
+        child.expect_exact("Kim", timeout=120)  # the draft streaming: generation has started
         child.sendcontrol("c")
         child.expect_exact("cancelled", timeout=120)
         child.expect_exact(PROMPT)
