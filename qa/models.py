@@ -11,6 +11,7 @@ import hashlib
 import importlib
 import os
 import sys
+import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -176,11 +177,19 @@ class LlamaCppModel:
                 state["error"] = e
             return bool(state["cancel"] or state["error"])
 
-        with self._lock:
-            try:
+        # A Ctrl-C that arrives while llama.cpp runs would surface as KeyboardInterrupt at some
+        # bytecode of the callback, where Cython swallows it; instead, note it and stop cleanly.
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGINT, lambda *_: state.__setitem__("cancel", True))
+        try:
+            with self._lock:
                 self._server.handle_chat_completions(request, on_chunk)
-            except KeyboardInterrupt:
-                state["cancel"] = True
+        except KeyboardInterrupt:
+            state["cancel"] = True
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
         if state["cancel"]:
             raise KeyboardInterrupt
         if state["error"] is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pexpect
@@ -40,9 +41,10 @@ def test_terminal_chat_follow_up_show_cancel_exit(seeded: Path) -> None:
         child.sendline("/show 1")
         child.expect_exact("passage chars")
         child.expect_exact(PROMPT)
+        # Ctrl-C while the model reads its prompt (several seconds on a CPU) or streams tokens.
         child.sendline("Why did Kim skip Moscow?")
-        child.expect_exact("Kim", timeout=30)  # the echoed question
-        child.expect_exact("Kim", timeout=120)  # the draft streaming: generation has started
+        child.expect_exact("Moscow?", timeout=30)  # the echoed question
+        time.sleep(2)
         child.sendcontrol("c")
         child.expect_exact("cancelled", timeout=120)
         child.expect_exact(PROMPT)
