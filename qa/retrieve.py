@@ -82,14 +82,19 @@ class Retriever:
         if self._bm25 is None:
             import bm25s
 
-            got = self.corpus.chunks.get(include=["documents", "metadatas"])
             ids, toks = [], []
-            for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
-                if not self._visible(meta):
-                    continue
-                ids.append(cid)
-                toks.append(content_terms(doc) or ["<empty>"])
-                self._bm25_rows[cid] = _passage(cid, doc, meta)
+            page, offset = 5000, 0  # paged: one get() of a large collection exceeds SQLite's variable limit
+            while True:
+                got = self.corpus.chunks.get(include=["documents", "metadatas"], limit=page, offset=offset)
+                for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                    if not self._visible(meta):
+                        continue
+                    ids.append(cid)
+                    toks.append(content_terms(doc) or ["<empty>"])
+                    self._bm25_rows[cid] = _passage(cid, doc, meta)
+                if len(got["ids"]) < page:
+                    break
+                offset += page
             index = bm25s.BM25()
             if ids:
                 index.index(toks, show_progress=False)
