@@ -134,7 +134,7 @@ def peer(corpus: Path, gold: list[Gold], model_name: str) -> list[dict]:
         ms = (time.perf_counter() - t0) * 1000
         text = str(resp)
         nodes = resp.source_nodes
-        cited = {int(n) for n in re.findall(r"\[(\d+)\]", text)}
+        cited = {int(n) for n in re.findall(r"\[(?:Source\s*)?(\d+)\]", text)}
         usable = 0
         for n in cited:
             if 1 <= n <= len(nodes):
