@@ -8,7 +8,6 @@ non-overlapping passages go on to the model, because prompt length is what a CPU
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 
 from qa.config import Settings
@@ -152,9 +151,3 @@ class Retriever:
             chosen.append(p)
         return Retrieval(question, chosen, len(pool), qvec)
 
-
-def cosine(a: list[float], b: list[float]) -> float:
-    dot = sum(x * y for x, y in zip(a, b))
-    na = math.sqrt(sum(x * x for x in a))
-    nb = math.sqrt(sum(y * y for y in b))
-    return dot / (na * nb) if na and nb else 0.0
