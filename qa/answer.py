@@ -16,7 +16,7 @@ from pathlib import Path
 
 from qa.config import Settings
 from qa.errors import QAError
-from qa.extractive import extract, sentence_score_of_passages
+from qa.extractive import Pick, extract, rank_sentences
 from qa.models import Model
 from qa.retrieve import Passage, Retriever
 from qa.verify import Citation, Verified, is_not_found, verify
@@ -54,9 +54,13 @@ class Answer:
         }
 
 
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
+
+
 def clean_question(raw: str, max_chars: int) -> str:
     """Normalise whitespace and strip control characters; refuse what cannot be a question."""
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in raw)
+    text = _ANSI.sub(" ", raw)  # pasted terminal colour codes
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
         raise QAError("empty question: ask something, e.g. qa ask \"Why did Kim skip Moscow?\"")
@@ -69,18 +73,29 @@ def _template(name: str) -> str:
     return (PROMPTS / name).read_text(encoding="utf-8")
 
 
-def _fence(text: str) -> str:
-    """Passage text can never close its own delimiter or open a fake one."""
-    return re.sub(r"</?\s*passage", lambda m: m.group(0).replace("<", "‹"), text, flags=re.IGNORECASE)
+# Chat-template control markers of common model families. llama.cpp tokenizes the rendered prompt
+# with special tokens enabled, so a document containing "<|im_start|>system" would otherwise become
+# a real system turn; these are defanged (their "<" or "[" swapped for a lookalike) wherever
+# untrusted text enters a prompt.
+_CONTROL = re.compile(
+    r"<\|[^|<>\s]{1,40}\|>|</?s>|\[/?INST\]|<</?SYS>>|<(?:start|end)_of_turn>|</?passage",
+    re.IGNORECASE,
+)
+
+
+def fence(text: str) -> str:
+    """Untrusted text (passages, questions, chat history) can never close a passage delimiter, open
+    a fake one, or forge a chat turn."""
+    return _CONTROL.sub(lambda m: "‹" + m.group(0)[1:] if m.group(0)[0] == "<" else "⁅" + m.group(0)[1:], text)
 
 
 def build_messages(question: str, passages: list[Passage], template: str = "answer.txt") -> list[dict[str, str]]:
     item = _template("passage.txt")
     blocks = [
-        item.format(n=i, source=Path(p.source).name.replace('"', "'"), text=_fence(p.text).strip()).strip()
+        item.format(n=i, source=fence(Path(p.source).name.replace('"', "'")), text=fence(p.text).strip()).strip()
         for i, p in enumerate(passages, 1)
     ]
-    user = _template(template).format(passages="\n\n".join(blocks), question=_fence(question))
+    user = _template(template).format(passages="\n\n".join(blocks), question=fence(question))
     return [{"role": "system", "content": _template("system.txt").strip()}, {"role": "user", "content": user.strip()}]
 
 
@@ -110,14 +125,24 @@ class Answerer:
         if not r.passages or r.top_similarity < self.settings.min_similarity:
             return done(ABSTAIN_TEXT, True, [], "abstained", f"no passage is close to the question (best {r.top_similarity:.2f})")
 
+        ranked: list[Pick] | None = None
+
+        def ranking() -> list[Pick]:
+            """Passage sentences scored against the question, computed at most once per question
+            (the override check and the extractive fallback both need it)."""
+            nonlocal ranked
+            if ranked is None:
+                ranked = rank_sentences(question, r.query_vector, r.passages, self.retriever.embedder)
+            return ranked
+
         if self.model is None:
-            return self._extractive(question, r.query_vector, r.passages, done, "extractive", self.settings.extractive_min_score)
+            return self._extractive(ranking(), done, "extractive", self.settings.extractive_min_score)
 
         draft, usage = self._generate(build_messages(question, r.passages), on_token)
         if is_not_found(draft):
             # Small models say "not found" too readily. Overrule that only when a passage sentence
             # answers the question strongly; then ask again without the way out.
-            evidence = max(sentence_score_of_passages(question, r.query_vector, r.passages, self.retriever.embedder), default=0.0)
+            evidence = max((pick.score for pick in ranking()), default=0.0)
             if evidence < self.settings.override_score:
                 timings["generate"] = round((time.perf_counter() - t1) * 1000, 1)
                 return done(ABSTAIN_TEXT, True, [], "abstained", "the model found no answer in the passages", draft=draft, usage=usage)
@@ -133,7 +158,7 @@ class Answerer:
             checked.dropped += [checked.text]
             checked.kept = 0
         if checked.kept == 0 or is_not_found(draft):
-            ans = self._extractive(question, r.query_vector, r.passages, done, "fallback-extractive", self.settings.override_score)
+            ans = self._extractive(ranking(), done, "fallback-extractive", self.settings.override_score)
             ans.draft, ans.usage, ans.verification = draft, usage, checked
             if not ans.abstained:
                 ans.reason = "the model's answer failed citation checks; showing the best-supporting sentences"
@@ -153,8 +178,8 @@ class Answerer:
         scores = sentence_score(question, qvec, quotes, self.retriever.embedder)
         return max(scores, default=0.0) >= self.settings.min_relevance
 
-    def _extractive(self, question, qvec, passages, done, mode: str, min_score: float) -> Answer:  # noqa: ANN001
-        picks = extract(question, qvec, passages, self.retriever.embedder, min_score)
+    def _extractive(self, ranked: list[Pick], done, mode: str, min_score: float) -> Answer:  # noqa: ANN001
+        picks = extract(ranked, min_score)
         if not picks:
             return done(ABSTAIN_TEXT, True, [], "abstained", "no sentence in the passages answers the question")
         citations, parts = [], []

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from qa.answer import PROMPTS, Answer, Answerer
+from qa.answer import PROMPTS, Answer, Answerer, fence
 from qa.errors import QAError
 
 MAX_TURNS = 3  # turns of history given to the rewriter
@@ -59,7 +59,7 @@ class Conversation:
         if model is None:
             return f"{question} (context: {last})"
         template = (PROMPTS / "rewrite.txt").read_text(encoding="utf-8")
-        prompt = template.format(history=self.history(), question=question)
+        prompt = template.format(history=fence(self.history()), question=fence(question))
         messages = [{"role": "user", "content": prompt}]
         text = model.generate(messages, 60).strip().splitlines()
         rewritten = text[0].strip().strip('"') if text else ""

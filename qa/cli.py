@@ -55,7 +55,7 @@ def ingest(
         def progress(label: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, description=Path(label).name if label else "")
 
-        summary = run_ingest(paths or ["seeds"], settings, rebuild=rebuild, prune=prune, progress=progress, warn=lambda m: err.print(f"[yellow]{m}[/yellow]", highlight=False))
+        summary = run_ingest(paths or ["seeds"], settings, rebuild=rebuild, prune=prune, progress=progress, warn=lambda m: err.print(m, style="yellow", markup=False, highlight=False, soft_wrap=True))
     extra = f", {summary.removed} removed" if summary.removed else ""
     extra += ", rebuilt" if summary.rebuilt else ""
     extra += f", {len(summary.failed)} failed" if summary.failed else ""
@@ -346,3 +346,10 @@ def main() -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
+    except Exception as e:
+        # A store damaged after it opened fails inside chroma; say so in one line, not a traceback.
+        if not type(e).__module__.startswith("chromadb"):
+            raise
+        detail = (str(e).strip().splitlines() or [type(e).__name__])[-1][:160]
+        _err(f"the vector store failed ({detail}): if it is damaged, `qa ingest --rebuild PATH` sets it aside and re-indexes")
+        sys.exit(2)

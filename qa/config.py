@@ -54,7 +54,9 @@ class Settings(BaseSettings):
     max_answer_tokens: int = 160
     threads: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 2, 8)))
     context_tokens: int = 4096
+    # Per-file limits: a bigger file is skipped with a warning (or refused when named directly).
     max_file_mb: float = 50.0
+    max_file_chunks: int = 20000
     max_question_chars: int = 2000
     # A Chroma server (http://HOST:PORT) instead of the embedded store under $QA_HOME.
     chroma_url: str | None = None

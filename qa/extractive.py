@@ -36,10 +36,6 @@ def sentence_score(question: str, qvec: list[float], sentences: list[str], embed
     return out
 
 
-def sentence_score_of_passages(question: str, qvec: list[float], passages: list[Passage], embedder: Embedder) -> list[float]:
-    return [p.score for p in rank_sentences(question, qvec, passages, embedder)]
-
-
 def rank_sentences(question: str, qvec: list[float], passages: list[Passage], embedder: Embedder) -> list[Pick]:
     cands: list[Pick] = []
     for p in passages:
@@ -53,9 +49,8 @@ def rank_sentences(question: str, qvec: list[float], passages: list[Passage], em
     return sorted(cands, key=lambda c: (-c.score, c.passage.source, c.start))
 
 
-def extract(question: str, qvec: list[float], passages: list[Passage], embedder: Embedder, min_score: float, max_sentences: int = 2) -> list[Pick]:
-    """Up to `max_sentences` picks, best first; empty means "abstain"."""
-    ranked = rank_sentences(question, qvec, passages, embedder)
+def extract(ranked: list[Pick], min_score: float, max_sentences: int = 2) -> list[Pick]:
+    """Up to `max_sentences` picks from a `rank_sentences` ranking, best first; empty means "abstain"."""
     if not ranked or ranked[0].score < min_score:
         return []
     picks = [ranked[0]]

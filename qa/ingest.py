@@ -55,7 +55,9 @@ def ingest(
     if not found:
         raise QAError(f"no supported files (.txt .md .html .pdf) under {' '.join(paths)}")
     embedder = Embedder(settings.embed_model)
-    store = Store(settings)
+    store = Store(settings, recover=rebuild)
+    if getattr(store, "moved_aside", None):
+        warn(f"the store was unreadable; moved it to {store.moved_aside} and started a new one")
     fp = fingerprint(settings, SPLITTER_VERSION)
     from filelock import FileLock, Timeout
 
@@ -116,8 +118,12 @@ def _ingest_locked(found, settings, store: Store, embedder: Embedder, fp, rebuil
                 summary.skipped += 1
                 continue
             chunks = split(doc.text, settings.chunk_size, settings.chunk_overlap, embedder.count_tokens)
-            if not chunks:
-                summary.failed.append(f"{source}: no text to index")
+            if not chunks or len(chunks) > settings.max_file_chunks:
+                why = "no text to index" if not chunks else f"{len(chunks)} chunks, over the {settings.max_file_chunks} limit (QA_MAX_FILE_CHUNKS)"
+                if named:
+                    raise SkipFile(f"{source}: {why}")
+                summary.failed.append(f"{source}: {why}")
+                warn(f"skipped {source}: {why}")
                 continue
             batch.append((doc, chunks))
             if old:

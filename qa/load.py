@@ -6,6 +6,7 @@ so what is read here is the text a reader checks a quote against.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 from collections.abc import Iterator
@@ -79,18 +80,21 @@ def read(source: str, path: Path, max_bytes: int) -> Document:
     return Document(source=source, path=path, text=text, sha256=hashlib.sha256(data).hexdigest())
 
 
+def _legacy_bytes(err: UnicodeError) -> tuple[str, int]:
+    """Decode bytes that are not UTF-8 as Windows-1252 (Latin-1 where it has no character), so a
+    file mixing UTF-8 with a legacy encoding keeps both readable instead of one turning to mojibake."""
+    assert isinstance(err, UnicodeDecodeError)
+    bad = err.object[err.start : err.end]
+    return "".join(bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in bad), err.end
+
+
+codecs.register_error("qa-legacy", _legacy_bytes)
+
+
 def _decode(source: str, data: bytes) -> str:
     if b"\x00" in data[:8192]:
         raise SkipFile(f"{source}: binary file, not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    return text
+    return data.decode("utf-8-sig", errors="qa-legacy")
 
 
 def _html_text(html: str) -> str:

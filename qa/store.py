@@ -77,7 +77,9 @@ class Corpus:
 class Store:
     """Chroma client: embedded PersistentClient under $QA_HOME, or HttpClient when QA_CHROMA_URL is set."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, recover: bool = False) -> None:
+        """`recover` (used by `qa ingest --rebuild`) moves an unreadable embedded store aside and
+        starts an empty one instead of failing."""
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
@@ -99,7 +101,24 @@ class Store:
         else:
             path = qa_home() / "chroma"
             path.mkdir(parents=True, exist_ok=True)
-            self.client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+            try:
+                self.client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+                self.client.list_collections()
+            except Exception as e:  # noqa: BLE001 - chroma raises assorted errors for a damaged database
+                if not recover:
+                    reason = str(e).strip().splitlines()[-1][:120] if str(e).strip() else type(e).__name__
+                    raise QAError(
+                        f"the store at {path} is damaged or unreadable ({reason}): run `qa ingest --rebuild PATH` "
+                        "to set it aside and index again"
+                    ) from None
+                aside = path.with_name(f"chroma.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+                path.rename(aside)
+                path.mkdir()
+                from chromadb.api.client import SharedSystemClient
+
+                SharedSystemClient.clear_system_cache()  # chroma caches the failed client by path
+                self.client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+                self.moved_aside: str | None = str(aside)
             self.location = str(path)
 
     # -- catalog -------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from qa.retrieve import Passage
 from qa.split import sentence_spans
 from qa.verify import split_sentences, support, verify
@@ -85,3 +87,48 @@ def test_initials_and_closing_quotes_do_not_break_sentences() -> None:
         ('He said it was "a success."', [2]),
         ("Mr. Kim stayed.", []),
     ]
+
+
+# -- property-based: no input crashes the verifier, and quotes are always source spans ------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from qa.verify import is_not_found  # noqa: E402
+
+_TOKENS = st.sampled_from(
+    ["Kim", "Moscow", "trade", "$100", "million", "2%", "the", "was", "Putin", "internal", "issues", "May", "9,",
+     "2015", "Russia's", "[1]", "[2]", "[9]", "[1, 3]", "[2-4]", "(2)", "【3】", "[Source 1]", ".", "!", "?", "\n",
+     "Mr.", "U.S.", "“quoted”", "'", "é", "—", "", "  ", "The documents do not say."]
+)
+_PROSE = st.lists(_TOKENS, min_size=0, max_size=60).map(" ".join)
+
+
+@st.composite
+def _case(draw: st.DrawFn) -> tuple[str, list[Passage], str, str]:
+    source = draw(st.one_of(_PROSE, st.text(max_size=300))) or "x"
+    cuts = sorted(draw(st.lists(st.integers(0, len(source)), min_size=2, max_size=6)))
+    passages = []
+    for a, b in zip(cuts, cuts[1:]):
+        if b > a:
+            text = source[a:b]
+            spans = [(a + s, a + e) for s, e in sentence_spans(text)] or [(a, b)]
+            passages.append(Passage(f"p{a}", "doc.txt", a, b, text, spans))
+    draft = draw(st.one_of(_PROSE, st.text(max_size=300)))
+    question = draw(st.one_of(_PROSE, st.text(max_size=80)))
+    return source, passages, draft, question
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_case())
+def test_verifier_never_crashes_and_every_quote_is_its_source_span(case: tuple[str, list[Passage], str, str]) -> None:
+    source, passages, draft, question = case
+    v = verify(draft, passages, question)
+    is_not_found(draft)
+    assert v.kept + len(v.dropped) == len(split_sentences(draft))
+    for c in v.citations:
+        assert source[c.start : c.end] == c.quote
+        assert c.passage.start <= c.start <= c.end <= c.passage.end
+    # the answer cites exactly the numbered citations returned, numbered 1..n
+    shown = {int(n) for n in re.findall(r"\[(\d+)\]", v.text)}
+    assert shown == {c.n for c in v.citations} == set(range(1, len(v.citations) + 1))
