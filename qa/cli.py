@@ -177,6 +177,9 @@ def eval_(
 
     from qa import evals
 
+    if evals.is_conversation_file(gold):
+        _eval_conversations(gold, collection, model, corpus, json_out, min_accuracy)
+        return
     gold_rows = evals.load_gold(gold)
     if corpus:
         from qa.config import load_settings
@@ -211,6 +214,50 @@ def eval_(
         failures.append(f"phantom citations {summary['phantom_citations']} > {max_phantom}")
     if failures:
         _err("eval below threshold: " + "; ".join(failures))
+        raise typer.Exit(1)
+
+
+def _eval_conversations(gold: Path, collection: str | None, model: str | None, corpus: list[str] | None, json_out: bool, min_accuracy: float | None) -> None:
+    """Two-turn (or longer) conversations through `qa chat`'s Conversation: follow-up accuracy and
+    time to first token for first and follow-up questions."""
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from qa import evals
+
+    convs = evals.load_conversations(gold)
+    if corpus:
+        from qa.config import load_settings
+        from qa.ingest import ingest as run_ingest
+
+        run_ingest(corpus, load_settings(collection=collection))
+    answerer = _answerer(collection, model)
+    err = Console(stderr=True)
+
+    def on_row(r: dict) -> None:
+        if not json_out:
+            style = "green" if r["correct"] else "red"
+            err.print(f"[{style}]{'pass' if r['correct'] else 'FAIL':<5}[/{style}] {r['conversation']}#{r['turn']:<3} "
+                      f"{r['standalone'][:70]!r} → {r['answer'][:70]!r} (first token {r['ttft_ms'] / 1000:.1f} s)", highlight=False, soft_wrap=True)
+
+    rows, summary = evals.run_conversations(answerer, convs, on_row)
+    if json_out:
+        print(json.dumps({"summary": summary, "rows": rows}, ensure_ascii=False))
+    else:
+        table = Table(title=f"qa eval (conversations) · model {summary['model']} · {summary['conversations']} conversations")
+        table.add_column("metric")
+        table.add_column("value", justify="right")
+        table.add_row("first-turn accuracy", f"{summary['first_turn_accuracy']:.1%}")
+        table.add_row("follow-up accuracy (rewritten from the conversation)", f"{summary['follow_up_accuracy']:.1%}")
+        table.add_row("follow-up accuracy (asked on its own)", f"{summary['follow_up_accuracy_without_conversation']:.1%}")
+        table.add_row("phantom citations", str(summary["phantom_citations"]))
+        for key, label in (("ttft_ms_first", "first question"), ("ttft_ms_follow_up", "follow-up")):
+            table.add_row(f"time to first token, {label} p50 / p95", f"{summary[key]['p50']:.0f} / {summary[key]['p95']:.0f} ms")
+        Console().print(table)
+    if min_accuracy is not None and summary["follow_up_accuracy"] < min_accuracy:
+        _err(f"eval below threshold: follow-up accuracy {summary['follow_up_accuracy']:.3f} < {min_accuracy}")
         raise typer.Exit(1)
 
 

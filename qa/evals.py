@@ -194,3 +194,73 @@ def verdict(r: Row) -> str:
 def rows_json(rows: list[Row]) -> list[dict]:
     return [asdict(r) for r in rows]
 
+
+
+# -- conversations: follow-ups scored through the same Conversation that `qa chat` uses ----------
+
+
+def is_conversation_file(path: Path) -> bool:
+    try:
+        first = next((line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()), "")
+        return "turns" in json.loads(first)
+    except (OSError, ValueError, TypeError):
+        return False
+
+
+def load_conversations(path: Path) -> list[tuple[str, list[Gold]]]:
+    """Lines of {"id", "turns": [{"question", "facts", "sources"}, ...]}; every turn is answerable."""
+    out = []
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            turns = [Gold(f"{d['id']}#{n}", t["question"], True, t["facts"], t["sources"], "turn") for n, t in enumerate(d["turns"], 1)]
+        except (ValueError, KeyError, TypeError) as e:
+            raise QAError(f"{path}:{i}: not a conversation record ({e})") from None
+        out.append((d["id"], turns))
+    if not out:
+        raise QAError(f"{path}: no conversations")
+    return out
+
+
+def run_conversations(answerer: Answerer, convs: list[tuple[str, list[Gold]]], on_row=None) -> tuple[list[dict], dict]:  # noqa: ANN001
+    """Each conversation is played turn by turn in a fresh chat; the follow-ups are also asked on
+    their own (no conversation), which shows what the rewrite is worth. Time to first token counts
+    from pressing Enter: the rewrite, retrieval and prompt processing, with the model already loaded."""
+    from qa.chat import Conversation
+
+    texts: dict[str, str] = {}
+    rows: list[dict] = []
+    for cid, turns in convs:
+        conv = Conversation(answerer)
+        for n, g in enumerate(turns, 1):
+            first: list[float] = []
+            t0 = time.perf_counter()
+            turn = conv.ask(g.question, on_token=lambda _p: first.append(time.perf_counter()) if not first else None)
+            total = time.perf_counter() - t0
+            row = score(g, turn.answer, texts)
+            rec = {
+                "conversation": cid, "turn": n, "question": g.question, "standalone": turn.standalone,
+                "correct": row.correct, "missing": row.missing, "answer": row.answer, "bad_quotes": row.bad_quotes,
+                "ttft_ms": round(((first[0] if first else time.perf_counter()) - t0) * 1000, 1), "total_ms": round(total * 1000, 1),
+            }
+            if n > 1:
+                alone = score(g, answerer.ask(g.question), texts)
+                rec["correct_without_conversation"] = alone.correct
+            rows.append(rec)
+            if on_row:
+                on_row(rec)
+    firsts = [r for r in rows if r["turn"] == 1]
+    follows = [r for r in rows if r["turn"] > 1]
+    summary = {
+        "model": answerer.model_name,
+        "conversations": len(convs),
+        "first_turn_accuracy": round(sum(r["correct"] for r in firsts) / max(1, len(firsts)), 3),
+        "follow_up_accuracy": round(sum(r["correct"] for r in follows) / max(1, len(follows)), 3),
+        "follow_up_accuracy_without_conversation": round(sum(r["correct_without_conversation"] for r in follows) / max(1, len(follows)), 3),
+        "phantom_citations": sum(r["bad_quotes"] for r in rows),
+        "ttft_ms_first": {"p50": round(pct([r["ttft_ms"] for r in firsts], 0.5), 1), "p95": round(pct([r["ttft_ms"] for r in firsts], 0.95), 1)},
+        "ttft_ms_follow_up": {"p50": round(pct([r["ttft_ms"] for r in follows], 0.5), 1), "p95": round(pct([r["ttft_ms"] for r in follows], 0.95), 1)},
+    }
+    return rows, summary

@@ -116,3 +116,13 @@ def test_ingest_summary_line(tmp_path: Path) -> None:
     assert proc.stdout.startswith("ingested 1 files (") and "skipped 0 unchanged" in proc.stdout
     proc = run_qa("ingest", str(docs), "--collection", "mine")
     assert "ingested 0 files (0 chunks), skipped 1 unchanged" in proc.stdout
+
+
+def test_eval_conversations_plays_follow_ups_through_chat(seeded: Path) -> None:
+    proc = run_qa("eval", "evals/conversations.jsonl", "--model", "none", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    follow_ups = [r for r in out["rows"] if r["turn"] > 1]
+    assert follow_ups and all(r["standalone"] != r["question"] for r in follow_ups)  # rewritten with context
+    assert {"follow_up_accuracy", "follow_up_accuracy_without_conversation", "ttft_ms_first", "ttft_ms_follow_up"} <= set(out["summary"])
+    assert out["summary"]["phantom_citations"] == 0

@@ -34,3 +34,18 @@ def test_seed_gold_covers_every_article_and_enough_unanswerables() -> None:
     assert sum(not r["answerable"] for r in rows) >= 10
     cited = {s for r in rows for s in r["sources"]}
     assert cited == {p.name for p in (ROOT / "seeds").glob("*.txt")}
+
+
+def test_conversation_facts_appear_in_their_sources() -> None:
+    from qa.evals import is_conversation_file, load_conversations
+
+    path = ROOT / "evals" / "conversations.jsonl"
+    assert is_conversation_file(path) and not is_conversation_file(ROOT / "evals" / "seeds.jsonl")
+    convs = load_conversations(path)
+    assert len(convs) >= 5 and len({cid for cid, _ in convs}) == len(convs)
+    for cid, turns in convs:
+        assert len(turns) >= 2, cid
+        for t in turns:
+            texts = [(ROOT / "seeds" / s).read_text(encoding="utf-8") for s in t.sources]
+            for group in t.facts:
+                assert any(re.search(alt, x, re.IGNORECASE) for alt in group for x in texts), (t.id, group)
