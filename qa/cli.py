@@ -38,8 +38,12 @@ def ingest(
     collection: CollectionOpt = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-index everything from scratch.")] = False,
     prune: Annotated[bool, typer.Option("--prune", help="Forget files that no longer exist under PATHS.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="A line per committed batch, and where the time went.")] = False,
 ) -> None:
-    """Index documents (.txt .md .html .pdf) into a collection. Unchanged files are skipped."""
+    """Index documents (.txt .md .html .pdf) into a collection. Unchanged files are skipped.
+    Interrupted (Ctrl-C, kill -9)? Run it again: committed batches are kept, the rest is finished."""
+    import time
+
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -48,14 +52,26 @@ def ingest(
 
     settings = load_settings(collection=collection)
     err = Console(stderr=True)
-    columns = [TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.description}")]
+    columns = [
+        TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.description}"),
+    ]
+    t0 = time.perf_counter()
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task("", total=None)
+        task = bar.add_task("", total=None, rate="")
 
-        def progress(label: str, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, description=Path(label).name if label else "")
+        def progress(label: str, done: int, total: int, chunks: int) -> None:
+            rate = f"{chunks / max(1e-6, time.perf_counter() - t0):.0f} chunks/s" if chunks else ""
+            bar.update(task, completed=done, total=total, rate=rate, description=Path(label).name if label else "")
 
-        summary = run_ingest(paths or ["seeds"], settings, rebuild=rebuild, prune=prune, progress=progress, warn=lambda m: err.print(f"[yellow]{m}[/yellow]", highlight=False))
+        def on_commit(s) -> None:  # noqa: ANN001
+            if verbose:
+                err.print(f"committed batch {s.batches}: {s.files} files, {s.chunks} chunks so far", highlight=False)
+
+        summary = run_ingest(
+            paths or ["seeds"], settings, rebuild=rebuild, prune=prune, progress=progress, on_commit=on_commit,
+            warn=lambda m: err.print(f"[yellow]{m}[/yellow]", highlight=False),
+        )
     extra = f", {summary.removed} removed" if summary.removed else ""
     extra += ", rebuilt" if summary.rebuilt else ""
     extra += f", {len(summary.failed)} failed" if summary.failed else ""
@@ -63,6 +79,10 @@ def ingest(
         f"ingested {summary.files} files ({summary.chunks} chunks), skipped {summary.skipped} unchanged{extra} "
         f"into {settings.collection!r} in {summary.seconds:.1f} s"
     )
+    if verbose:
+        t = summary.timings
+        other = summary.seconds - sum(t.values())
+        print("time: " + ", ".join(f"{k} {v:.1f} s" for k, v in t.items()) + f", other {other:.1f} s (startup, lock, catalog)")
 
 
 def _answerer(collection: str | None, model: str | None, **overrides):  # noqa: ANN003, ANN202
@@ -317,22 +337,35 @@ def bench(
 
 
 @app.command()
-def collections() -> None:
-    """List collections, their size, and the models and settings that built them."""
-    from qa.config import load_settings
-    from qa.store import Store
+def status(
+    collection: CollectionOpt = None,
+    files: Annotated[bool, typer.Option("--files", "-f", help="Also list every file with its chunk count.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """List collections: files, chunks, the models and chunking that built them, and the store's size."""
+    import json
 
-    store = Store(load_settings())
-    rows = store.corpora()
-    if not rows:
-        print("no collections yet: run `qa ingest PATH`")
+    from qa.config import load_settings
+    from qa.status import status as get_status
+
+    st = get_status(load_settings(), only=collection, with_files=files)
+    if json_out:
+        print(json.dumps(st, ensure_ascii=False, indent=1))
         return
-    for m in rows:
-        corpus = store.open(m["name"])
+    size = f", {st['size_bytes'] / 1e6:.1f} MB on disk" if st["size_bytes"] is not None else ""
+    print(f"store: {st['store']}{size}")
+    if not st["collections"]:
+        print("no collections yet: run `qa ingest PATH`")
+    for c in st["collections"]:
         print(
-            f"{m['name']}: {len(corpus.file_records())} files, {corpus.chunks.count()} chunks, "
-            f"embed {m['embed_model']}, chunk {m['chunk_size']}/{m['chunk_overlap']} tokens ({store.location})"
+            f"{c['name']}: {c['files']} files, {c['chunks']} chunks, embed {c['embed_model']}, "
+            f"chunk {c['chunk_size']}/{c['chunk_overlap']} tokens, updated {c['updated']}"
         )
+        for f in c.get("file_list", []):
+            print(f"  {f['chunks']:>6}  {f['source']}")
+
+
+app.command("collections", hidden=True, help="Same as `qa status`.")(status)
 
 
 def main() -> None:
