@@ -265,8 +265,15 @@ def bench(
     limit: Annotated[int, typer.Option(help="Use N evenly spaced gold questions (0: all); the peer is slow.")] = 0,
     docs: Annotated[int, typer.Option(help="Files from /usr/share/doc/*/copyright for the large-corpus ingest (0: skip).")] = 3000,
     out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path("reports/bench.json"),
+    scale: Annotated[int, typer.Option(help="Scale run: N real text files into an embedded store and a Chroma server (0: skip).")] = 0,
+    scale_only: Annotated[bool, typer.Option("--scale-only", help="Run only the scale benchmark (no answers, no peer).")] = False,
+    scale_out: Annotated[Path, typer.Option(help="Where to write the scale results.")] = Path("reports/bench-scale.json"),
 ) -> None:
     """Benchmark ingest, retrieval and answers, beside the documented LlamaIndex recipe."""
+    if scale:
+        _bench_scale(scale, scale_out)
+    if scale_only:
+        return
     import os
     import platform
     import tempfile
@@ -366,6 +373,33 @@ def status(
 
 
 app.command("collections", hidden=True, help="Same as `qa status`.")(status)
+
+
+def _bench_scale(n: int, out: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from qa import bench as B
+
+    err = Console(stderr=True)
+    err.print(f"[bold]scale[/bold] {n} files: embedded store, then a Chroma server")
+    res = B.scale(n)
+    B.write(res, out)
+    c = res["corpus"]
+    table = Table(title=f"qa bench --scale · {c['files']} files ({c['bytes'] / 1e6:.1f} MB) · {res['machine']}")
+    for col in ("store", "ingest", "files/s", "chunks/s", "peak RSS client / server", "read / split / embed / write (load)", "retrieval p50 / p95 (first query)"):
+        table.add_column(col)
+    for i, r in zip(res["ingest"], res["retrieval"]):
+        t = i["time_s"]
+        server = f" / {i['server_peak_rss_mb']} MB" if i.get("server_peak_rss_mb") else ""
+        table.add_row(
+            i["mode"], f"{i['chunks']} chunks in {i['seconds']} s", str(i["files_per_s"]), str(i["chunks_per_s"]),
+            f"{i['client_peak_rss_mb']} MB{server}",
+            f"{t.get('read', 0):.1f} / {t.get('split', 0):.1f} / {t.get('embed', 0):.1f} / {t.get('write', 0):.1f} ({t.get('load', 0):.1f}) s",
+            f"{r['p50_ms']} / {r['p95_ms']} ms ({r['first_query_s']} s)",
+        )
+    Console().print(table)
+    err.print(f"wrote {out}")
 
 
 def main() -> None:
