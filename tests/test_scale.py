@@ -58,19 +58,42 @@ def _feed(fifo: Path) -> threading.Thread:
     return t
 
 
+_started: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_ingests():  # noqa: ANN202
+    """A failed test must not leave an ingest blocked on its pipe forever."""
+    yield
+    while _started:
+        p = _started.pop()
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 def _start_ingest(*args: str) -> subprocess.Popen:
-    return subprocess.Popen(
+    proc = subprocess.Popen(
         [sys.executable, "-m", "qa", "ingest", "-v", *args], cwd=ROOT, env=os.environ.copy(),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
+    _started.append(proc)
+    return proc
 
 
-def _wait_for_line(stream, needle: str) -> list[str]:  # noqa: ANN001
+def _wait_for_line(proc: subprocess.Popen, needle: str, timeout: float = 600) -> list[str]:
+    """Read the process's stderr up to a line containing `needle` (a watchdog kills a hung process,
+    which ends the stream and fails the test instead of hanging it)."""
+    watchdog = threading.Timer(timeout, proc.kill)
+    watchdog.start()
     seen = []
-    for line in stream:
-        seen.append(line)
-        if needle in line:
-            return seen
+    try:
+        for line in proc.stderr:
+            seen.append(line)
+            if needle in line:
+                return seen
+    finally:
+        watchdog.cancel()
     raise AssertionError(f"{needle!r} never appeared in: {''.join(seen)[-2000:]}")
 
 
@@ -84,7 +107,7 @@ def test_sigkill_mid_ingest_then_rerun_gives_exactly_the_clean_result(tmp_path: 
     monkeypatch.setenv("QA_INGEST_BATCH_FILES", "2")
     docs, fifo = _corpus(tmp_path / "docs", pipe_at=30)
     proc = _start_ingest(str(docs))
-    _wait_for_line(proc.stderr, "committed batch 1:")
+    _wait_for_line(proc, "committed batch 1:")
     proc.send_signal(signal.SIGKILL)  # mid-way: the ingest cannot get past the pipe, nobody writes to it
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
@@ -120,7 +143,7 @@ def test_asks_while_an_ingest_writes_never_fail_or_see_half_a_file(tmp_path: Pat
     monkeypatch.setenv("QA_INGEST_BATCH_FILES", "2")
     docs, fifo = _corpus(tmp_path / "docs", pipe_at=10)
     proc = _start_ingest(str(docs))
-    _wait_for_line(proc.stderr, "committed batch 1:")
+    _wait_for_line(proc, "committed batch 1:")
     questions = ["How much is annual trade between Russia and North Korea worth?", "When was the Yalu River bridge closed for repairs?"]
 
     asked = 0
@@ -149,15 +172,16 @@ def test_asks_while_an_ingest_writes_never_fail_or_see_half_a_file(tmp_path: Pat
     assert "2015" in last["answer"] and any(c["source"].endswith("pipe.txt") for c in last["citations"])
 
 
-def test_two_ingests_into_one_collection_are_serialised(tmp_path: Path) -> None:
+def test_two_ingests_into_one_collection_are_serialised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_INGEST_BATCH_FILES", "2")
     docs, fifo = _corpus(tmp_path / "docs", pipe_at=3)
     other = tmp_path / "other"
     other.mkdir()
     (other / "note.md").write_text("# Note\n\nThe summit was moved to Vladivostok, the memo says.\n", encoding="utf-8")
     a = _start_ingest(str(docs))
-    _wait_for_line(a.stderr, "committed batch 1:")  # a holds the lock and is blocked on the pipe
+    _wait_for_line(a, "committed batch 1:")  # a holds the lock and is blocked on the pipe
     b = _start_ingest(str(other))
-    waiting = _wait_for_line(b.stderr, "waiting for another ingest")[-1]
+    waiting = _wait_for_line(b, "waiting for another ingest")[-1]
     assert f"waiting for another ingest into 'default' (pid {a.pid}" in waiting
     assert b.poll() is None  # b waits for a
     _feed(fifo)
