@@ -23,7 +23,7 @@ def _one_clean_error(proc, needle: str) -> None:  # noqa: ANN001
 def test_help_is_instant_and_lists_commands() -> None:
     proc = run_qa("--help")
     assert proc.returncode == 0
-    for cmd in ("ingest", "ask", "chat", "eval"):
+    for cmd in ("ingest", "ask", "chat", "eval", "status"):
         assert cmd in proc.stdout
 
 

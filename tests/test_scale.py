@@ -216,3 +216,25 @@ def test_prune_and_status(tmp_path: Path) -> None:
         assert st["store"].startswith(os.environ["QA_CHROMA_URL"]) and st["size_bytes"] is None
     else:
         assert st["store"].endswith("chroma") and st["size_bytes"] > 0
+
+
+def test_another_machine_asks_with_nothing_local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_mode: str) -> None:
+    """Server mode: a fresh $QA_HOME (another machine: no local store, no ONNX export) answers from
+    the server alone, BM25 included. Embedded mode: the same fresh home has nothing ingested."""
+    docs, _ = _corpus(tmp_path / "docs")
+    assert run_qa("ingest", str(docs)).returncode == 0
+    other_home = tmp_path / "other-machine"
+    monkeypatch.setenv("QA_HOME", str(other_home))
+    proc = run_qa("ask", "--json", "--model", "none", "How much is annual trade between Russia and North Korea worth?")
+    if store_mode == "embedded":
+        assert proc.returncode != 0 and "nothing ingested" in proc.stderr
+        return
+    assert proc.returncode == 0, proc.stderr
+    answer = json.loads(proc.stdout)
+    assert "100 million" in answer["answer"] and answer["citations"]
+    assert not (other_home / "chroma").exists()
+    from qa.retrieve import Retriever
+
+    r = Retriever(load_settings())
+    assert r.retrieve("Morgulov Pyongyang").passages  # forces the BM25 index, paged out of the server
+    assert len(r._bm25_ids) == sum(rec.chunks for rec in r.corpus.file_records().values())
