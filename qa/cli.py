@@ -266,12 +266,13 @@ def bench(
     docs: Annotated[int, typer.Option(help="Files from /usr/share/doc/*/copyright for the large-corpus ingest (0: skip).")] = 3000,
     out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path("reports/bench.json"),
     scale: Annotated[int, typer.Option(help="Scale run: N real text files into an embedded store and a Chroma server (0: skip).")] = 0,
+    scale_bytes: Annotated[int, typer.Option(help="Scale run: cut each file to its first N bytes (bounds the embedding time).")] = 1200,
     scale_only: Annotated[bool, typer.Option("--scale-only", help="Run only the scale benchmark (no answers, no peer).")] = False,
     scale_out: Annotated[Path, typer.Option(help="Where to write the scale results.")] = Path("reports/bench-scale.json"),
 ) -> None:
     """Benchmark ingest, retrieval and answers, beside the documented LlamaIndex recipe."""
     if scale:
-        _bench_scale(scale, scale_out)
+        _bench_scale(scale, scale_bytes, scale_out)
     if scale_only:
         return
     import os
@@ -375,7 +376,7 @@ def status(
 app.command("collections", hidden=True, help="Same as `qa status`.")(status)
 
 
-def _bench_scale(n: int, out: Path) -> None:
+def _bench_scale(n: int, max_bytes: int, out: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -383,7 +384,7 @@ def _bench_scale(n: int, out: Path) -> None:
 
     err = Console(stderr=True)
     err.print(f"[bold]scale[/bold] {n} files: embedded store, then a Chroma server")
-    res = B.scale(n)
+    res = B.scale(n, max_bytes)
     B.write(res, out)
     c = res["corpus"]
     table = Table(title=f"qa bench --scale · {c['files']} files ({c['bytes'] / 1e6:.1f} MB) · {res['machine']}")
