@@ -56,12 +56,17 @@ def ingest(
         TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.description}"),
     ]
-    t0 = time.perf_counter()
+    first: list[tuple[float, int]] = []  # (time, chunks) at the first embedded batch: the rate excludes the model load
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("", total=None, rate="")
 
         def progress(label: str, done: int, total: int, chunks: int) -> None:
-            rate = f"{chunks / max(1e-6, time.perf_counter() - t0):.0f} chunks/s" if chunks else ""
+            rate = ""
+            if chunks and not first:
+                first.append((time.perf_counter(), chunks))
+            elif first and chunks > first[0][1]:
+                r = (chunks - first[0][1]) / max(1e-6, time.perf_counter() - first[0][0])
+                rate = f"{r:.1f} chunks/s" if r < 10 else f"{r:.0f} chunks/s"
             bar.update(task, completed=done, total=total, rate=rate, description=Path(label).name if label else "")
 
         def on_commit(s) -> None:  # noqa: ANN001
