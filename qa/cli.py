@@ -38,8 +38,12 @@ def ingest(
     collection: CollectionOpt = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-index everything from scratch.")] = False,
     prune: Annotated[bool, typer.Option("--prune", help="Forget files that no longer exist under PATHS.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="A line per committed batch, and where the time went.")] = False,
 ) -> None:
-    """Index documents (.txt .md .html .pdf) into a collection. Unchanged files are skipped."""
+    """Index documents (.txt .md .html .pdf) into a collection. Unchanged files are skipped.
+    Interrupted (Ctrl-C, kill -9)? Run it again: committed batches are kept, the rest is finished."""
+    import time
+
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -48,14 +52,31 @@ def ingest(
 
     settings = load_settings(collection=collection)
     err = Console(stderr=True)
-    columns = [TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.description}")]
+    columns = [
+        TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.description}"),
+    ]
+    first: list[tuple[float, int]] = []  # (time, chunks) at the first embedded batch: the rate excludes the model load
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task("", total=None)
+        task = bar.add_task("", total=None, rate="")
 
-        def progress(label: str, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, description=Path(label).name if label else "")
+        def progress(label: str, done: int, total: int, chunks: int) -> None:
+            rate = ""
+            if chunks and not first:
+                first.append((time.perf_counter(), chunks))
+            elif first and chunks > first[0][1]:
+                r = (chunks - first[0][1]) / max(1e-6, time.perf_counter() - first[0][0])
+                rate = f"{r:.1f} chunks/s" if r < 10 else f"{r:.0f} chunks/s"
+            bar.update(task, completed=done, total=total, rate=rate, description=Path(label).name if label else "")
 
-        summary = run_ingest(paths or ["seeds"], settings, rebuild=rebuild, prune=prune, progress=progress, warn=lambda m: err.print(m, style="yellow", markup=False, highlight=False, soft_wrap=True))
+        def on_commit(s) -> None:  # noqa: ANN001
+            if verbose:
+                err.print(f"committed batch {s.batches}: {s.files} files, {s.chunks} chunks so far", highlight=False)
+
+        summary = run_ingest(
+            paths or ["seeds"], settings, rebuild=rebuild, prune=prune, progress=progress, on_commit=on_commit,
+            warn=lambda m: err.print(m, style="yellow", markup=False, highlight=False, soft_wrap=True),
+        )
     extra = f", {summary.removed} removed" if summary.removed else ""
     extra += ", rebuilt" if summary.rebuilt else ""
     extra += f", {len(summary.failed)} failed" if summary.failed else ""
@@ -63,6 +84,10 @@ def ingest(
         f"ingested {summary.files} files ({summary.chunks} chunks), skipped {summary.skipped} unchanged{extra} "
         f"into {settings.collection!r} in {summary.seconds:.1f} s"
     )
+    if verbose:
+        t = summary.timings
+        other = summary.seconds - sum(t.values())
+        print("time: " + ", ".join(f"{k} {v:.1f} s" for k, v in t.items()) + f", other {other:.1f} s (startup, lock, catalog)")
 
 
 def _answerer(collection: str | None, model: str | None, **overrides):  # noqa: ANN003, ANN202
@@ -292,8 +317,16 @@ def bench(
     limit: Annotated[int, typer.Option(help="Use N evenly spaced gold questions (0: all); the peer is slow.")] = 0,
     docs: Annotated[int, typer.Option(help="Files from /usr/share/doc/*/copyright for the large-corpus ingest (0: skip).")] = 3000,
     out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path("reports/bench.json"),
+    scale: Annotated[int, typer.Option(help="Scale run: N real text files into an embedded store and a Chroma server (0: skip).")] = 0,
+    scale_bytes: Annotated[int, typer.Option(help="Scale run: cut each file to its first N bytes (bounds the embedding time).")] = 1200,
+    scale_only: Annotated[bool, typer.Option("--scale-only", help="Run only the scale benchmark (no answers, no peer).")] = False,
+    scale_out: Annotated[Path, typer.Option(help="Where to write the scale results.")] = Path("reports/bench-scale.json"),
 ) -> None:
     """Benchmark ingest, retrieval and answers, beside the documented LlamaIndex recipe."""
+    if scale:
+        _bench_scale(scale, scale_bytes, scale_out)
+    if scale_only:
+        return
     import os
     import platform
     import tempfile
@@ -364,22 +397,62 @@ def bench(
 
 
 @app.command()
-def collections() -> None:
-    """List collections, their size, and the models and settings that built them."""
-    from qa.config import load_settings
-    from qa.store import Store
+def status(
+    collection: CollectionOpt = None,
+    files: Annotated[bool, typer.Option("--files", "-f", help="Also list every file with its chunk count.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """List collections: files, chunks, the models and chunking that built them, and the store's size."""
+    import json
 
-    store = Store(load_settings())
-    rows = store.corpora()
-    if not rows:
-        print("no collections yet: run `qa ingest PATH`")
+    from qa.config import load_settings
+    from qa.status import status as get_status
+
+    st = get_status(load_settings(), only=collection, with_files=files)
+    if json_out:
+        print(json.dumps(st, ensure_ascii=False, indent=1))
         return
-    for m in rows:
-        corpus = store.open(m["name"])
+    size = f", {st['size_bytes'] / 1e6:.1f} MB on disk" if st["size_bytes"] is not None else ""
+    print(f"store: {st['store']}{size}")
+    if not st["collections"]:
+        print("no collections yet: run `qa ingest PATH`")
+    for c in st["collections"]:
         print(
-            f"{m['name']}: {len(corpus.file_records())} files, {corpus.chunks.count()} chunks, "
-            f"embed {m['embed_model']}, chunk {m['chunk_size']}/{m['chunk_overlap']} tokens ({store.location})"
+            f"{c['name']}: {c['files']} files, {c['chunks']} chunks, embed {c['embed_model']}, "
+            f"chunk {c['chunk_size']}/{c['chunk_overlap']} tokens, updated {c['updated']}"
         )
+        for f in c.get("file_list", []):
+            print(f"  {f['chunks']:>6}  {f['source']}")
+
+
+app.command("collections", hidden=True, help="Same as `qa status`.")(status)
+
+
+def _bench_scale(n: int, max_bytes: int, out: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from qa import bench as B
+
+    err = Console(stderr=True)
+    err.print(f"[bold]scale[/bold] {n} files: embedded store, then a Chroma server")
+    res = B.scale(n, max_bytes)
+    B.write(res, out)
+    c = res["corpus"]
+    table = Table(title=f"qa bench --scale · {c['files']} files ({c['bytes'] / 1e6:.1f} MB) · {res['machine']}")
+    for col in ("store", "ingest", "files/s", "chunks/s", "peak RSS client / server", "read / split / embed / write (load)", "retrieval p50 / p95 (first query)"):
+        table.add_column(col)
+    for i, r in zip(res["ingest"], res["retrieval"]):
+        t = i["time_s"]
+        server = f" / {i['server_peak_rss_mb']} MB" if i.get("server_peak_rss_mb") else ""
+        table.add_row(
+            i["mode"], f"{i['chunks']} chunks in {i['seconds']} s", str(i["files_per_s"]), str(i["chunks_per_s"]),
+            f"{i['client_peak_rss_mb']} MB{server}",
+            f"{t.get('read', 0):.1f} / {t.get('split', 0):.1f} / {t.get('embed', 0):.1f} / {t.get('write', 0):.1f} ({t.get('load', 0):.1f}) s",
+            f"{r['p50_ms']} / {r['p95_ms']} ms ({r['first_query_s']} s)",
+        )
+    Console().print(table)
+    err.print(f"wrote {out}")
 
 
 def main() -> None:

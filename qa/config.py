@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     max_question_chars: int = 2000
     # A Chroma server (http://HOST:PORT) instead of the embedded store under $QA_HOME.
     chroma_url: str | None = None
+    # The database on that server (created on first use): one server can hold several teams' indexes.
+    chroma_database: str = "default_database"
+    # Files read, split and embedded per batch; each batch is committed on its own, so memory stays
+    # bounded and an interrupted ingest resumes after the last committed batch.
+    ingest_batch_files: int = 64
+    # Server mode: an ingest's lock is a lease in the server, renewed while it runs; a holder that
+    # died without releasing it blocks others at most this long.
+    lock_lease_s: float = 30.0
 
     @classmethod
     def settings_customise_sources(

@@ -1,8 +1,11 @@
-"""Load → split → embed → store, incrementally and all-or-nothing.
+"""Load → split → embed → store, incrementally, in batches, each batch all-or-nothing.
 
-New chunks are written first (invisible to retrieval), then one upsert of file records makes them
-visible, then superseded chunks are deleted. An interrupted run therefore changes nothing a reader
-can see; its finished work is found by id and reused on the next run instead of re-embedded.
+Files are read, split and embedded `ingest_batch_files` at a time, so memory is bounded whatever
+the corpus size. Each batch's chunks are written first (invisible to retrieval), then one upsert of
+its file records makes them visible (the commit point), then the chunks they supersede are deleted.
+So a reader never sees half a file; an interrupted run keeps every batch it committed; Ctrl-C rolls
+back the batch in flight; and after kill -9 the uncommitted batch's chunks, invisible, are found by
+their content-addressed ids and reused by the next run instead of being written twice.
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.config import Settings, qa_home
+from qa.config import Settings
 from qa.embed import Embedder
 from qa.errors import QAError
 from qa.load import Document, SkipFile, discover, read
 from qa.split import SPLITTER_VERSION, split
 from qa.store import Corpus, FileRecord, Store, fingerprint, source_key, validate_collection_name
+
+STAGES = ("read", "split", "embed", "write")
 
 
 @dataclass
@@ -29,9 +34,25 @@ class Summary:
     removed: int = 0
     rebuilt: bool = False
     seconds: float = 0.0
+    batches: int = 0  # batches committed
+    # Where the time went, seconds: read files, split into chunks, embed (the model load is
+    # `load`), write to Chroma (lookups, adds, commits, deletes). The rest is startup and locking.
+    timings: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("load", *STAGES), 0.0))
 
 
-Progress = Callable[[str, int, int], None]  # (label, done, total)
+# (label, files done, files total, chunks embedded so far)
+Progress = Callable[[str, int, int, int], None]
+
+
+class _Clock:
+    def __init__(self, timings: dict[str, float], stage: str) -> None:
+        self.timings, self.stage = timings, stage
+
+    def __enter__(self) -> None:
+        self.t0 = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.timings[self.stage] += time.perf_counter() - self.t0
 
 
 def _chunk_ids(doc: Document, n: int) -> list[str]:
@@ -47,11 +68,15 @@ def ingest(
     prune: bool = False,
     progress: Progress | None = None,
     warn: Callable[[str], None] = lambda line: None,
-    batch_files: int = 64,
+    batch_files: int | None = None,
+    on_commit: Callable[[Summary], None] | None = None,
 ) -> Summary:
+    """Index `paths` into `settings.collection`. `on_commit` is called after each committed batch."""
+    from qa.lock import ingest_lock
+
     t0 = time.perf_counter()
     name = validate_collection_name(settings.collection)
-    found = list(discover(paths))  # raises on a missing path before anything is touched
+    found = list(discover(paths))  # paths only; raises on a missing path before anything is touched
     if not found:
         raise QAError(f"no supported files (.txt .md .html .pdf) under {' '.join(paths)}")
     embedder = Embedder(settings.embed_model)
@@ -59,132 +84,184 @@ def ingest(
     if getattr(store, "moved_aside", None):
         warn(f"the store was unreadable; moved it to {store.moved_aside} and started a new one")
     fp = fingerprint(settings, SPLITTER_VERSION)
-    from filelock import FileLock, Timeout
-
-    lock_path = qa_home() / "locks" / f"{name}.lock"
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(lock_path))
-    try:
-        lock.acquire(timeout=0.1)
-    except Timeout:
-        warn(f"another ingest into {name!r} is running; waiting for it to finish…")
-        lock.acquire()
-    try:
-        return _ingest_locked(found, settings, store, embedder, fp, rebuild, prune, progress, warn, batch_files, t0)
-    finally:
-        lock.release()
+    with ingest_lock(store, name, settings, warn):
+        run = _Run(settings, store, embedder, fp, progress, warn, on_commit)
+        summary = run.go(found, rebuild, prune, batch_files or settings.ingest_batch_files)
+    summary.seconds = time.perf_counter() - t0
+    return summary
 
 
-def _ingest_locked(found, settings, store: Store, embedder: Embedder, fp, rebuild, prune, progress, warn, batch_files, t0):  # noqa: ANN001, ANN202, PLR0913
-    name = settings.collection
-    summary = Summary()
-    entry = store.catalog_entry(name)
-    summary.rebuilt = entry is not None and (rebuild or entry.get("fingerprint") != fp["id"])
-    corpus = store.open_for_write(name, fp, fresh=summary.rebuilt)
-    committed: dict[str, FileRecord] = {}
-    if summary.rebuilt:
-        # Re-read everything the old index held, not just the paths named now.
-        named_now = {s for s, _, _ in found}
-        try:
-            old_records = Corpus(name, entry, None, store.client.get_collection(entry["files"])).file_records()
-        except Exception:  # noqa: BLE001 - a damaged old index: rebuild from the paths given now
-            old_records = {}
-            warn(f"the old index of {name!r} is unreadable; rebuilding from the paths given")
-        for rec in old_records.values():
-            if rec.source not in named_now and Path(rec.path).exists():
-                found.append((rec.source, Path(rec.path), False))
-    elif entry is not None:
+class _Run:
+    """One ingest, holding the collection's lock."""
+
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder, fp: dict, progress, warn, on_commit) -> None:  # noqa: ANN001
+        self.settings, self.store, self.embedder, self.fp = settings, store, embedder, fp
+        self.progress, self.warn, self.on_commit = progress, warn, on_commit
+        self.summary = Summary()
+        self.t = self.summary.timings
+        self.written: list[str] = []  # chunk ids of the batch in flight, removed again if it fails
+        self.done = 0  # files finished (indexed, skipped or failed), for progress
+        self.total = 0
+
+    def go(self, found: list, rebuild: bool, prune: bool, batch_files: int) -> Summary:  # noqa: C901
+        name, summary, settings = self.settings.collection, self.summary, self.settings
+        entry = self.store.catalog_entry(name)
+        summary.rebuilt = entry is not None and (rebuild or entry.get("fingerprint") != self.fp["id"])
+        corpus = self.store.open_for_write(name, self.fp, fresh=summary.rebuilt, resume=not rebuild)
+        self.corpus = corpus
+        # Live files, or the files an interrupted rebuild into these collections already finished.
         committed = corpus.file_records()
-
-    records: list[FileRecord] = []
-    to_delete: list[str] = []  # sources whose old chunks go once the new ones are live
-    written: list[str] = []  # chunk ids written in this run, removed again if it fails
-    total = len(found)
-    try:
-        batch: list[tuple[Document, list]] = []
-        for i, (source, path, named) in enumerate(found):
-            if progress:
-                progress(source, i, total)
+        self.catalog_live = entry is not None and not summary.rebuilt
+        if summary.rebuilt:
+            # Re-read everything the old index held, not just the paths named now.
+            named_now = {s for s, _, _ in found}
             try:
-                doc = read(source, path, int(settings.max_file_mb * 1_000_000))
-            except SkipFile as e:
-                if named:
-                    raise
-                summary.failed.append(str(e))
-                warn(f"skipped {e}")
-                continue
-            old = committed.get(source)
-            if old and old.sha256 == doc.sha256:
-                summary.skipped += 1
-                continue
-            chunks = split(doc.text, settings.chunk_size, settings.chunk_overlap, embedder.count_tokens)
-            if not chunks or len(chunks) > settings.max_file_chunks:
-                why = "no text to index" if not chunks else f"{len(chunks)} chunks, over the {settings.max_file_chunks} limit (QA_MAX_FILE_CHUNKS)"
-                if named:
-                    raise SkipFile(f"{source}: {why}")
-                summary.failed.append(f"{source}: {why}")
-                warn(f"skipped {source}: {why}")
-                continue
-            batch.append((doc, chunks))
-            if old:
-                to_delete.append(source)
-            if len(batch) >= batch_files:
-                _write(corpus, embedder, batch, records, summary, written)
-                batch = []
-        if batch:
-            _write(corpus, embedder, batch, records, summary, written)
-        if progress:
-            progress("", total, total)
-        if prune:
-            present = {s for s, _, _ in found}
-            gone = [s for s in committed if s not in present]
-            if gone:
-                corpus.files.delete(ids=[source_key(s) for s in gone])
-                to_delete += gone
-                summary.removed = len(gone)
-        # Commit: file records name the new chunks' sha256 (one upsert), then the catalog points here.
-        if records:
+                old_records = Corpus(name, entry, None, self.store.client.get_collection(entry["files"])).file_records()
+            except Exception:  # noqa: BLE001 - a damaged old index: rebuild from the paths given now
+                old_records = {}
+                self.warn(f"the old index of {name!r} is unreadable; rebuilding from the paths given")
+            for rec in old_records.values():
+                if rec.source not in named_now and Path(rec.path).exists():
+                    found.append((rec.source, Path(rec.path), False))
+
+        self.total = len(found)
+        try:
+            batch: list[tuple[Document, list]] = []
+            for source, path, named in found:
+                with _Clock(self.t, "read"):
+                    try:
+                        doc = read(source, path, int(settings.max_file_mb * 1_000_000))
+                    except SkipFile as e:
+                        if named:
+                            raise
+                        doc = None
+                        summary.failed.append(str(e))
+                        self.warn(f"skipped {e}")
+                if doc is None:
+                    self._tick(source)
+                    continue
+                old = committed.get(source)
+                if old and old.sha256 == doc.sha256:
+                    summary.skipped += 1
+                    self._tick(source)
+                    continue
+                with _Clock(self.t, "split"):
+                    chunks = split(doc.text, settings.chunk_size, settings.chunk_overlap, self.embedder.count_tokens)
+                if not chunks or len(chunks) > settings.max_file_chunks:
+                    why = "no text to index" if not chunks else f"{len(chunks)} chunks, over the {settings.max_file_chunks} limit (QA_MAX_FILE_CHUNKS)"
+                    if named:
+                        raise SkipFile(f"{source}: {why}")
+                    summary.failed.append(f"{source}: {why}")
+                    self.warn(f"skipped {source}: {why}")
+                    self._tick(source)
+                    continue
+                batch.append((doc, chunks))
+                if len(batch) >= batch_files:
+                    self._write_and_commit(batch, committed)
+                    batch = []
+            if batch:
+                self._write_and_commit(batch, committed)
+            if prune:
+                present = {s for s, _, _ in found}
+                gone = [s for s in committed if s not in present]
+                with _Clock(self.t, "write"):
+                    if gone:
+                        corpus.files.delete(ids=[source_key(s) for s in gone])
+                        summary.removed = len(gone)
+                    self._collect_garbage(set(gone))
+            if self.summary.batches or summary.rebuilt or entry is None or prune:
+                self.store.commit_catalog(name, corpus.meta)
+        except BaseException:
+            # Failed or interrupted: remove the uncommitted batch so the store is as after the last commit.
+            if self.written:
+                try:
+                    corpus.chunks.delete(ids=self.written)
+                except Exception:  # noqa: BLE001 - best effort; uncommitted chunks are invisible anyway
+                    pass
+            raise
+        if self.progress:
+            self.progress("", self.total, self.total, summary.chunks)
+        self.store.drop_stale(name, keep={corpus.meta["chunks"], corpus.meta["files"]})
+        if summary.files:
+            from qa.embed import export_onnx
+
+            export_onnx(self.embedder.path)  # once per model: makes `qa ask` start fast
+        return summary
+
+    def _tick(self, label: str) -> None:
+        self.done += 1
+        if self.progress:
+            self.progress(label, self.done, self.total, self.summary.chunks)
+
+    def _write_and_commit(self, batch: list, committed: dict[str, FileRecord]) -> None:  # noqa: ANN001
+        """Embed and store a batch's chunks (reusing any an interrupted run stored), then commit it:
+        file records first (the new chunks become visible, superseded ones invisible), then the
+        catalog if this is a new corpus, then delete what was superseded."""
+        corpus, t, summary = self.corpus, self.t, self.summary
+        records = _write(corpus, self.embedder, batch, self.written, t, self._embedded)
+        with _Clock(t, "write"):
             corpus.files.upsert(
                 ids=[source_key(r.source) for r in records],
                 metadatas=[{"source": r.source, "path": r.path, "sha256": r.sha256, "chunks": r.chunks} for r in records],
                 embeddings=[[1.0]] * len(records),
             )
-        if records or summary.rebuilt or entry is None or prune:
-            store.commit_catalog(name, corpus.meta)
-    except BaseException:
-        # Failed or interrupted: remove what this run added so the store is exactly as it was.
-        if written:
-            try:
-                corpus.chunks.delete(ids=written)
-            except Exception:  # noqa: BLE001 - best effort; uncommitted chunks are invisible anyway
-                pass
-        raise
-    # After commit: drop superseded chunks and collections. Failing here loses nothing visible.
-    live = {r.source: r.sha256 for r in records}
-    for source in to_delete:
-        where = {"source": source}
-        got = corpus.chunks.get(where=where, include=["metadatas"])
-        stale = [cid for cid, m in zip(got["ids"], got["metadatas"]) if m["sha256"] != live.get(source)]
-        if stale:
-            corpus.chunks.delete(ids=stale)
-    store.drop_stale(name, keep={corpus.meta["chunks"], corpus.meta["files"]})
-    if summary.files:
-        from qa.embed import export_onnx
+            self.written = []  # committed: no longer ours to roll back
+            if not self.catalog_live and not summary.rebuilt:
+                self.store.commit_catalog(self.settings.collection, corpus.meta)  # a new corpus goes live
+                self.catalog_live = True
+            for r in records:
+                if r.source in committed:
+                    _delete_superseded(corpus, r.source, r.sha256)
+                committed[r.source] = r
+        summary.files += len(records)
+        summary.chunks += sum(r.chunks for r in records)
+        summary.batches += 1
+        if self.on_commit:
+            self.on_commit(summary)
 
-        export_onnx(embedder.path)  # once per model: makes `qa ask` start fast
-    summary.seconds = time.perf_counter() - t0
-    return summary
+    def _embedded(self, label: str, files: int, chunks: int) -> None:
+        self.done += files
+        if self.progress:
+            self.progress(label, self.done, self.total, self.summary.chunks + chunks)
+
+    def _collect_garbage(self, gone: set[str]) -> None:
+        """With --prune: delete chunks no file record names (removed files, and leftovers of
+        interrupted runs whose files changed before the re-run). One pass over chunk metadata."""
+        live = {r.source: r.sha256 for r in self.corpus.file_records().values()}
+        ids: list[str] = []
+        offset, page = 0, 5000
+        while True:
+            got = self.corpus.chunks.get(include=["metadatas"], limit=page, offset=offset)
+            for cid, m in zip(got["ids"], got["metadatas"]):
+                if live.get(m.get("source")) != m.get("sha256"):
+                    ids.append(cid)
+            if len(got["ids"]) < page:
+                break
+            offset += page
+        for k in range(0, len(ids), 5000):
+            self.corpus.chunks.delete(ids=ids[k : k + 5000])
 
 
-def _write(corpus: Corpus, embedder: Embedder, batch, records: list[FileRecord], summary: Summary, written: list[str]) -> None:  # noqa: ANN001
+def _delete_superseded(corpus: Corpus, source: str, sha256: str) -> None:
+    got = corpus.chunks.get(where={"source": source}, include=["metadatas"])
+    stale = [cid for cid, m in zip(got["ids"], got["metadatas"]) if m["sha256"] != sha256]
+    if stale:
+        corpus.chunks.delete(ids=stale)
+
+
+def _write(corpus: Corpus, embedder: Embedder, batch, written: list[str], t: dict[str, float], embedded) -> list[FileRecord]:  # noqa: ANN001
     """Embed and store a batch of files' chunks; reuse chunks an interrupted run already stored.
-    Ids go into `written` before each add, so an interruption at any point can be rolled back."""
+    Ids go into `written` before each add, so an interruption at any point can be rolled back.
+    Returns the batch's file records, not yet committed."""
     ids: list[str] = []
     texts: list[str] = []
     metas: list[dict] = []
+    ends: list[tuple[int, str]] = []  # (index into ids after this file's new chunks, source)
+    records: list[FileRecord] = []
     for doc, chunks in batch:
         cids = _chunk_ids(doc, len(chunks))
-        existing = set(corpus.chunks.get(ids=cids, include=[])["ids"])
+        with _Clock(t, "write"):
+            existing = set(corpus.chunks.get(ids=cids, include=[])["ids"])
         for cid, c in zip(cids, chunks):
             if cid in existing:
                 continue
@@ -200,11 +277,23 @@ def _write(corpus: Corpus, embedder: Embedder, batch, records: list[FileRecord],
                     "sentences": c.sentences_json(),
                 }
             )
+        ends.append((len(ids), doc.source))
         records.append(FileRecord(doc.source, str(doc.path), doc.sha256, len(chunks)))
-        summary.files += 1
-        summary.chunks += len(chunks)
+    if ids and "_model" not in vars(embedder) and not embedder.prefer_onnx:
+        with _Clock(t, "load"):
+            embedder._model  # noqa: B018 - load the model now, so `embed` times only embedding
     step = 256
+    reported = 0
     for k in range(0, len(ids), step):
-        vecs = embedder.embed(texts[k : k + step])
-        written.extend(ids[k : k + step])
-        corpus.chunks.add(ids=ids[k : k + step], documents=texts[k : k + step], metadatas=metas[k : k + step], embeddings=vecs)
+        with _Clock(t, "embed"):
+            vecs = embedder.embed(texts[k : k + step])
+        with _Clock(t, "write"):
+            written.extend(ids[k : k + step])
+            corpus.chunks.add(ids=ids[k : k + step], documents=texts[k : k + step], metadatas=metas[k : k + step], embeddings=vecs)
+        finished = [src for end, src in ends[reported:] if end <= k + step]
+        if finished:
+            reported += len(finished)
+            embedded(finished[-1], len(finished), min(k + step, len(ids)))
+    if reported < len(ends):  # files whose chunks were all reused
+        embedded(ends[-1][1], len(ends) - reported, len(ids))
+    return records

@@ -67,11 +67,22 @@ class Corpus:
     files: Any
 
     def file_records(self) -> dict[str, FileRecord]:
-        got = self.files.get(include=["metadatas"])
         out = {}
-        for m in got["metadatas"] or []:
+        for m in page_metadatas(self.files):
             out[m["source"]] = FileRecord(m["source"], m["path"], m["sha256"], int(m["chunks"]))
         return out
+
+
+def page_metadatas(collection: Any, page: int = 5000):  # noqa: ANN201
+    """All metadatas of a collection, a page at a time (one get() of a large collection is slow over
+    HTTP and can exceed SQLite's variable limit)."""
+    offset = 0
+    while True:
+        got = collection.get(include=["metadatas"], limit=page, offset=offset)
+        yield from got["metadatas"] or []
+        if len(got["ids"]) < page:
+            return
+        offset += page
 
 
 class Store:
@@ -90,14 +101,25 @@ class Store:
             from urllib.parse import urlparse
 
             u = urlparse(url)
+            from chromadb.errors import NotFoundError
+
+            host, port, ssl = u.hostname or "localhost", u.port or 8000, u.scheme == "https"
+            db = settings.chroma_database
             try:
-                self.client = chromadb.HttpClient(
-                    host=u.hostname or "localhost", port=u.port or 8000, ssl=u.scheme == "https", settings=chroma_settings
-                )
+                try:
+                    self.client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings, database=db)
+                except NotFoundError:  # a new database: create it, as get_or_create does for collections
+                    admin = chromadb.AdminClient(
+                        ChromaSettings(anonymized_telemetry=False, chroma_api_impl="chromadb.api.fastapi.FastAPI",
+                                       chroma_server_host=host, chroma_server_http_port=port, chroma_server_ssl_enabled=ssl)
+                    )
+                    admin.create_database(db)
+                    self.client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings, database=db)
                 self.client.heartbeat()
             except Exception as e:  # noqa: BLE001 - any failure here means "cannot reach the server"
                 raise QAError(f"cannot reach Chroma server at {url}: {e}") from None
-            self.location = url
+            self.location = url if db == "default_database" else f"{url} (database {db})"
+            self.path = None
         else:
             path = qa_home() / "chroma"
             path.mkdir(parents=True, exist_ok=True)
@@ -120,6 +142,13 @@ class Store:
                 self.client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
                 self.moved_aside: str | None = str(aside)
             self.location = str(path)
+            self.path = path
+
+    def size_bytes(self) -> int | None:
+        """On-disk size of the embedded store; None for a server (its disk is not ours to walk)."""
+        if self.path is None:
+            return None
+        return sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
 
     # -- catalog -------------------------------------------------------------------------------
     def _catalog(self):  # noqa: ANN202
@@ -137,13 +166,21 @@ class Store:
         self._catalog().upsert(ids=[name], metadatas=[meta | {"updated": time.time()}], embeddings=[_DUMMY])
 
     # -- collections ---------------------------------------------------------------------------
-    def open_for_write(self, name: str, fp: dict[str, Any], fresh: bool) -> Corpus:
-        """The live collections when they were built with `fp` and `fresh` is false; otherwise new,
-        empty ones (a rebuild) that serve nobody until the catalog is pointed at them."""
+    def open_for_write(self, name: str, fp: dict[str, Any], fresh: bool, resume: bool = True) -> Corpus:
+        """The live collections when they were built with `fp` and `fresh` is false; otherwise the
+        collections of an interrupted rebuild with the same `fp` (when `resume`), or new, empty ones.
+        Either serves nobody until the catalog is pointed at it."""
         entry = self.catalog_entry(name)
         meta = {k: v for k, v in fp.items() if k != "id"} | {"fingerprint": fp["id"]}
+        pending = sorted(
+            n[: -len(".chunks")]
+            for n in (c if isinstance(c, str) else c.name for c in self.client.list_collections())
+            if n.startswith(f"{name}.{fp['id']}.") and n.endswith(".chunks") and (not entry or n != entry.get("chunks"))
+        )
         if entry and not fresh and entry.get("fingerprint") == fp["id"]:
             names = (entry["chunks"], entry["files"])
+        elif resume and pending:
+            names = (f"{pending[-1]}.chunks", f"{pending[-1]}.files")
         else:
             base = f"{name}.{fp['id']}.{time.time_ns() // 1_000_000}"
             names = (f"{base}.chunks", f"{base}.files")

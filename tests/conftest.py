@@ -41,14 +41,75 @@ def qa_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def seeded_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A $QA_HOME with the seeds ingested once per session (copied per test that needs it)."""
     home = tmp_path_factory.mktemp("seeded") / "qa-home"
-    env = {**os.environ, "QA_HOME": str(home)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_CHROMA_")} | {"QA_HOME": str(home)}
     subprocess.run([sys.executable, "-m", "qa", "ingest", str(SEEDS)], check=True, env=env, capture_output=True, cwd=ROOT)
     return home
 
 
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """A real Chroma server (`chroma run`, shipped with chromadb) on a free localhost port, for the session."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    path = tmp_path_factory.mktemp("chroma-server")
+    exe = Path(sys.executable).parent / "chroma"
+    log = open(path / "server.log", "wb")  # noqa: SIM115 - open for the server's lifetime
+    proc = subprocess.Popen([str(exe), "run", "--path", str(path / "data"), "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2).read()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"chroma server did not start: {(path / 'server.log').read_text()[-500:]}") from None
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+# Run a test against both stores: `@both_stores` on a test, or `pytestmark = both_stores` in a module.
+both_stores = pytest.mark.parametrize("store_mode", ["embedded", "server"], indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def store_mode(request: pytest.FixtureRequest, qa_home: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """'embedded' (the default) or 'server': then QA_CHROMA_URL points at the session's server, and
+    QA_CHROMA_DATABASE at a database of this test's own (created on first use), so tests never share data."""
+    mode = getattr(request, "param", "embedded")
+    if mode == "server":
+        import uuid
+
+        monkeypatch.setenv("QA_CHROMA_URL", request.getfixturevalue("chroma_server"))
+        monkeypatch.setenv("QA_CHROMA_DATABASE", f"test-{uuid.uuid4().hex[:12]}")
+    return mode
+
+
+@pytest.fixture(scope="session")
+def seeded_server_db(chroma_server: str, seeded_home: Path) -> str:
+    """The seeds ingested once per session into a database of the session's server (read-only tests use it)."""
+    env = {**os.environ, "QA_HOME": str(seeded_home), "QA_CHROMA_URL": chroma_server, "QA_CHROMA_DATABASE": "seeded"}
+    subprocess.run([sys.executable, "-m", "qa", "ingest", str(SEEDS)], check=True, env=env, capture_output=True, cwd=ROOT)
+    return "seeded"
+
+
 @pytest.fixture
-def seeded(seeded_home: Path, qa_home: Path) -> Path:
-    shutil.copytree(seeded_home, qa_home)
+def seeded(seeded_home: Path, qa_home: Path, store_mode: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copytree(seeded_home, qa_home)  # the embedded store, and the ONNX export both modes use
+    if store_mode == "server":
+        monkeypatch.setenv("QA_CHROMA_DATABASE", request.getfixturevalue("seeded_server_db"))
     return qa_home
 
 

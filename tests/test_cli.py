@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEEDS, run_qa
+from conftest import SEEDS, both_stores, run_qa
 
 KEYS = {"question", "answer", "abstained", "citations", "model", "timings_ms"}
 
@@ -23,10 +23,11 @@ def _one_clean_error(proc, needle: str) -> None:  # noqa: ANN001
 def test_help_is_instant_and_lists_commands() -> None:
     proc = run_qa("--help")
     assert proc.returncode == 0
-    for cmd in ("ingest", "ask", "chat", "eval"):
+    for cmd in ("ingest", "ask", "chat", "eval", "status"):
         assert cmd in proc.stdout
 
 
+@both_stores
 def test_json_contract_and_verbatim_quotes(seeded: Path) -> None:
     proc = run_qa("ask", "--json", "--model", "none", "How much is annual trade between Russia and North Korea worth?")
     assert proc.returncode == 0, proc.stderr
@@ -44,12 +45,14 @@ def test_json_contract_and_verbatim_quotes(seeded: Path) -> None:
     assert any(c["source"].endswith("001_b4cd203a8e781f12.txt") for c in out["citations"])
 
 
+@both_stores
 def test_unanswerable_abstains_with_no_citations(seeded: Path) -> None:
     proc = run_qa("ask", "--json", "--model", "none", "Who won the 2014 Olympic ice hockey final?")
     out = json.loads(proc.stdout)
     assert out["abstained"] is True and out["citations"] == []
 
 
+@both_stores
 def test_ask_dash_reads_one_question_per_line(seeded: Path) -> None:
     questions = "How much is annual trade between Russia and North Korea worth?\n\nWho won the 2014 Olympic ice hockey final?\n"
     proc = run_qa("ask", "-", "--json", "--model", "none", input=questions)
@@ -59,6 +62,7 @@ def test_ask_dash_reads_one_question_per_line(seeded: Path) -> None:
     assert [r["abstained"] for r in rows] == [False, True]
 
 
+@both_stores
 def test_plain_output_when_piped(seeded: Path) -> None:
     proc = run_qa("ask", "--model", "none", "Which Russian deputy foreign minister visited Pyongyang?")
     assert proc.returncode == 0
@@ -70,10 +74,12 @@ def test_empty_question(question: str) -> None:
     _one_clean_error(run_qa("ask", question), "empty question")
 
 
+@both_stores
 def test_nothing_ingested() -> None:
     _one_clean_error(run_qa("ask", "--model", "none", "Why did Kim skip Moscow?"), "nothing ingested")
 
 
+@both_stores
 def test_missing_path() -> None:
     _one_clean_error(run_qa("ingest", "/no/such/folder"), "path not found")
 
@@ -107,6 +113,7 @@ def test_too_long_question() -> None:
     _one_clean_error(run_qa("ask", "why " * 3000), "limit")
 
 
+@both_stores
 def test_ingest_summary_line(tmp_path: Path) -> None:
     docs = tmp_path / "d"
     docs.mkdir()

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEEDS
+from conftest import SEEDS, both_stores
 from qa.config import load_settings
 from qa.errors import QAError
 from qa.ingest import ingest
 from qa.retrieve import Retriever
 from qa.store import Store
 
+pytestmark = both_stores  # every test here runs against the embedded store and a real Chroma server
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
