@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from qa.answer import PROMPTS, Answer, Answerer
-from qa.errors import QAError
+from qa.errors import EndpointDown, QAError
 
 MAX_TURNS = 3  # turns of history given to the rewriter
 HELP = """Commands:
@@ -61,7 +61,12 @@ class Conversation:
         template = (PROMPTS / "rewrite.txt").read_text(encoding="utf-8")
         prompt = template.format(history=self.history(), question=question)
         messages = [{"role": "user", "content": prompt}]
-        text = model.generate(messages, 60).strip().splitlines()
+        try:
+            text = model.generate(messages, 60).strip().splitlines()
+        except EndpointDown:
+            if self.answerer.settings.fallback != "extractive":
+                raise
+            return f"{question} (context: {last})"
         rewritten = text[0].strip().strip('"') if text else ""
         if not rewritten or len(rewritten) > 4 * len(question) + 200:
             return f"{question} (context: {last})"
