@@ -20,7 +20,7 @@ HELP = """Commands:
   /sources      list the last answer's sources
   /show N       show passage N in full, with the quoted part highlighted
   /reset        forget the conversation
-  /model NAME   switch model (qwen2.5-1.5b, qwen2.5-0.5b, PATH.gguf, none)
+  /model NAME   switch model (qwen2.5-1.5b, qwen2.5-0.5b, PATH.gguf, openai:NAME, none)
   /help         this help
   /exit         leave (Ctrl-D works too); Ctrl-C stops an answer being generated"""
 

@@ -115,7 +115,21 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--api-key", default=os.environ.get("LLAMA_API_KEY"), help="require this key (default: none)")
     parser.add_argument("--threads", type=int, default=max(1, min(os.cpu_count() or 2, 8)))
+    parser.add_argument("--proxy-to", metavar="URL", help="run a FaultyProxy to this base URL instead of a server")
+    parser.add_argument("--fail-first", type=int, default=0, help="proxy: answer the first N chat requests with 500")
+    parser.add_argument("--models", default="qwen2.5-1.5b", help="proxy: comma-separated model names that exist")
     args = parser.parse_args()
+    if args.proxy_to:
+        # A process of its own when recording: in the test process, VCR would also record the
+        # proxy's own forwarding requests.
+        proxy = FaultyProxy(args.proxy_to, args.port, set(args.models.split(",")), args.fail_first)
+        print(f"proxying {proxy.base_url} to {args.proxy_to}", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            proxy.close()
+        return
     if args.gguf:
         gguf = Path(args.gguf)
     else:

@@ -98,18 +98,24 @@ def server_url(record_mode: str):  # noqa: ANN201
 
 @pytest.fixture
 def proxy_url(record_mode: str, server_url: str, request: pytest.FixtureRequest):  # noqa: ANN201
-    """A fault-injecting proxy in front of the server (recording only); `fail_first` from the
-    test's `proxy` marker."""
+    """A fault-injecting proxy (tests/llama_server.py FaultyProxy) in front of the server, started
+    only when recording; `fail_first` from the test's `proxy` marker."""
     url = f"http://127.0.0.1:{PROXY_PORT}/v1"
     if record_mode == "none":
         yield url
         return
-    from llama_server import FaultyProxy
-
     marker = request.node.get_closest_marker("proxy")
-    proxy = FaultyProxy(server_url, PROXY_PORT, {MODEL}, **(marker.kwargs if marker else {}))
-    yield proxy.base_url
-    proxy.close()
+    fail_first = (marker.kwargs if marker else {}).get("fail_first", 0)
+    # In a process of its own, so that only the test's own traffic is recorded, not the proxy's.
+    cmd = [sys.executable, str(Path(__file__).parent / "llama_server.py"), "--proxy-to", server_url,
+           "--port", str(PROXY_PORT), "--fail-first", str(fail_first), "--models", MODEL]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().startswith("proxying"), "proxy did not start"
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
