@@ -275,6 +275,24 @@ def test_connection_refused_falls_back_to_extractive(seeded: Path, monkeypatch: 
         assert TEST_KEY not in text
 
 
+def test_chat_with_endpoint_down_falls_back_for_rewrite_and_answer(retriever: Retriever) -> None:
+    """In chat the hosted model also rewrites follow-ups; with the endpoint down and the extractive
+    fallback, both the rewrite and the answer carry on without it."""
+    from qa.chat import Conversation
+
+    with _dead_port() as s:
+        url = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+        conv = Conversation(_answerer(retriever, url, retries=0, fallback="extractive"))
+        first = conv.ask("Who invited Kim Jong-un to Moscow?")
+        assert first.answer.fallback and "Putin" in first.answer.text
+        follow = conv.ask("What anniversary was it marking?")
+        assert follow.standalone == "What anniversary was it marking? (context: Who invited Kim Jong-un to Moscow?)"
+        assert follow.answer.fallback
+        strict = Conversation(_answerer(retriever, url, retries=0))
+        with pytest.raises(EndpointDown, match="connection refused"):
+            strict.ask("Who invited Kim Jong-un to Moscow?")
+
+
 def test_timeout_is_one_clear_line(retriever: Retriever) -> None:
     """A server that accepts the connection and never answers (a listening socket nobody reads)."""
     with socket.socket() as s:
