@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.config import Settings
-from qa.errors import QAError
+from qa.errors import EndpointDown, QAError
 from qa.extractive import Pick, extract, rank_sentences
 from qa.models import Model
 from qa.retrieve import Passage, Retriever
@@ -39,9 +39,11 @@ class Answer:
     passages: list[Passage] = field(default_factory=list)
     usage: dict[str, float] = field(default_factory=dict)
     verification: Verified | None = None
+    # Set when the model's endpoint was down and `fallback = "extractive"` answered instead: why.
+    fallback: str = ""
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "question": self.question,
             "answer": self.text,
             "abstained": self.abstained,
@@ -52,6 +54,9 @@ class Answer:
             "model": self.model,
             "timings_ms": self.timings_ms,
         }
+        if self.fallback:
+            out["fallback"] = self.fallback
+        return out
 
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
@@ -138,7 +143,15 @@ class Answerer:
         if self.model is None:
             return self._extractive(ranking(), done, "extractive", self.settings.extractive_min_score)
 
-        draft, usage = self._generate(build_messages(question, r.passages), on_token)
+        try:
+            draft, usage = self._generate(build_messages(question, r.passages), on_token)
+        except EndpointDown as e:
+            if self.settings.fallback != "extractive":
+                raise
+            ans = self._extractive(ranking(), done, "extractive", self.settings.extractive_min_score)
+            ans.model = "none"
+            ans.fallback = f"{self.model_name} unavailable, answered extractively: {e}"
+            return ans
         if is_not_found(draft):
             # Small models say "not found" too readily. Overrule that only when a passage sentence
             # answers the question strongly; then ask again without the way out.

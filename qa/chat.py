@@ -13,14 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from qa.answer import PROMPTS, Answer, Answerer, fence
-from qa.errors import QAError
+from qa.errors import EndpointDown, QAError
 
 MAX_TURNS = 3  # turns of history given to the rewriter
 HELP = """Commands:
   /sources      list the last answer's sources
   /show N       show passage N in full, with the quoted part highlighted
   /reset        forget the conversation
-  /model NAME   switch model (qwen2.5-1.5b, qwen2.5-0.5b, PATH.gguf, none)
+  /model NAME   switch model (qwen2.5-1.5b, qwen2.5-0.5b, PATH.gguf, openai:NAME, none)
   /help         this help
   /exit         leave (Ctrl-D works too); Ctrl-C stops an answer being generated"""
 
@@ -61,7 +61,12 @@ class Conversation:
         template = (PROMPTS / "rewrite.txt").read_text(encoding="utf-8")
         prompt = template.format(history=fence(self.history()), question=fence(question))
         messages = [{"role": "user", "content": prompt}]
-        text = model.generate(messages, 60).strip().splitlines()
+        try:
+            text = model.generate(messages, 60).strip().splitlines()
+        except EndpointDown:
+            if self.answerer.settings.fallback != "extractive":
+                raise
+            return f"{question} (context: {last})"
         rewritten = text[0].strip().strip('"') if text else ""
         if not rewritten or len(rewritten) > 4 * len(question) + 200:
             return f"{question} (context: {last})"

@@ -23,7 +23,11 @@ app = typer.Typer(
 CollectionOpt = Annotated[Optional[str], typer.Option("--collection", "-c", help="Corpus name (default: 'default').")]
 ModelOpt = Annotated[
     Optional[str],
-    typer.Option("--model", "-m", help="qwen2.5-1.5b (default), qwen2.5-0.5b, PATH.gguf, or 'none' for extractive answers."),
+    typer.Option("--model", "-m", help="qwen2.5-1.5b (default), qwen2.5-0.5b, PATH.gguf, openai:NAME (hosted), or 'none' for extractive answers."),
+]
+FallbackOpt = Annotated[
+    Optional[str],
+    typer.Option("--fallback", help="When a hosted model's endpoint is down: 'none' (default: fail) or 'extractive'."),
 ]
 
 
@@ -109,6 +113,7 @@ def ask(
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object per answer.")] = False,
     passages: Annotated[Optional[int], typer.Option("--passages", "-k", help="Passages given to the model.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show timings and why an answer was abstained.")] = False,
+    fallback: FallbackOpt = None,
 ) -> None:
     """Answer QUESTION from the ingested documents, citing the passages it used."""
     from qa.answer import clean_question
@@ -117,7 +122,7 @@ def ask(
         from qa.config import load_settings
 
         clean_question(question, load_settings().max_question_chars)  # fail fast, before loading models
-    answerer = _answerer(collection, model, passages=passages)
+    answerer = _answerer(collection, model, passages=passages, fallback=fallback)
     questions = (line for line in sys.stdin if line.strip()) if question == "-" else [question]
     for q in questions:
         _ask_one(answerer, q, json_out, verbose, many=question == "-")
@@ -137,10 +142,10 @@ def _render_one(answerer, question: str, json_out: bool, verbose: bool, many: bo
     from qa import render
 
     if json_out:
-        render.as_json(answerer.ask(question))
+        render.as_json(_noted(answerer.ask(question)))
         return
     if not sys.stdout.isatty():
-        render.plain(answerer.ask(question))
+        render.plain(_noted(answerer.ask(question)))
         if many:
             print()
         return
@@ -157,17 +162,25 @@ def _render_one(answerer, question: str, json_out: bool, verbose: bool, many: bo
             live.update(draft, refresh=True)
 
         answer = answerer.ask(question, on_token=on_token)
-    render.rich_answer(answer, console, verbose)
+    render.rich_answer(_noted(answer), console, verbose)
+
+
+def _noted(answer):  # noqa: ANN001, ANN202
+    """A fallback answer is never passed off as the model's: one line on stderr says so."""
+    if answer.fallback:
+        sys.stderr.write(f"qa: warning: {answer.fallback}\n")
+        sys.stderr.flush()
+    return answer
 
 
 @app.command()
-def chat(collection: CollectionOpt = None, model: ModelOpt = None) -> None:
+def chat(collection: CollectionOpt = None, model: ModelOpt = None, fallback: FallbackOpt = None) -> None:
     """Talk to your documents: follow-up questions, /sources, /show N, /reset, /model, /exit."""
     from qa.chat import Conversation, run_plain, run_terminal
     from qa.config import qa_home
     from qa.models import load_model
 
-    answerer = _answerer(collection, model)
+    answerer = _answerer(collection, model, fallback=fallback)
     conv = Conversation(answerer)
 
     def switch_model(name: str) -> None:
@@ -453,6 +466,32 @@ def _bench_scale(n: int, max_bytes: int, out: Path) -> None:
         )
     Console().print(table)
     err.print(f"wrote {out}")
+
+
+config_app = typer.Typer(help="Show the effective configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("show")
+def config_show(
+    collection: CollectionOpt = None,
+    model: ModelOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Every setting, its effective value and where it came from (secrets masked). Precedence:
+    defaults < OPENAI_BASE_URL/OPENAI_API_KEY < $QA_HOME/config.toml < QA_* env < flags."""
+    import json
+
+    from qa.config import describe
+
+    rows = describe(collection=collection, model=model)
+    if json_out:
+        print(json.dumps({name: {"value": value, "from": origin} for name, value, origin in rows}, ensure_ascii=False))
+        return
+    width = max(len(name) for name, _, _ in rows)
+    vwidth = max(len(value) for _, value, _ in rows)
+    for name, value, origin in rows:
+        print(f"{name:<{width}}  {value:<{vwidth}}  {origin}")
 
 
 def main() -> None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 
@@ -68,6 +68,16 @@ class Settings(BaseSettings):
     # Server mode: an ingest's lock is a lease in the server, renewed while it runs; a holder that
     # died without releasing it blocks others at most this long.
     lock_lease_s: float = 30.0
+    # Hosted models (`--model openai:NAME`): an OpenAI-compatible chat API. Unset base_url means
+    # api.openai.com. OPENAI_BASE_URL / OPENAI_API_KEY are read too, below config.toml (see below).
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    # Seconds to wait for the endpoint (per attempt), and retries with backoff on 429/5xx/timeouts.
+    request_timeout: float = 60.0
+    retries: int = 2
+    # When the endpoint is down after retries: "none" fails with one clear line (the default, so a
+    # misconfigured endpoint is never silently papered over), "extractive" answers without a model.
+    fallback: Literal["none", "extractive"] = "none"
 
     @classmethod
     def settings_customise_sources(
@@ -79,9 +89,66 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml = TomlConfigSettingsSource(settings_cls, toml_file=qa_home() / "config.toml")
-        return (init_settings, env_settings, toml)
+        return (init_settings, env_settings, toml, OpenAIEnvSource(settings_cls))
+
+
+class OpenAIEnvSource(PydanticBaseSettingsSource):
+    """The OpenAI SDK's own variables, OPENAI_BASE_URL and OPENAI_API_KEY, as the lowest-priority
+    source above defaults: they are often set shell-wide for other tools, so anything written for
+    `qa` itself (config.toml, QA_BASE_URL, QA_API_KEY, flags) wins over them."""
+
+    VARS = {"base_url": "OPENAI_BASE_URL", "api_key": "OPENAI_API_KEY"}
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        var = self.VARS.get(field_name)
+        return (os.environ.get(var) if var else None), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {name: os.environ[var] for name, var in self.VARS.items() if os.environ.get(var)}
+
+
+def describe(**overrides: Any) -> list[tuple[str, str, str]]:
+    """(name, shown value, where it came from) for every setting; secrets masked. The origin is
+    the highest-precedence source that sets it: flag, QA_* env, config.toml, OPENAI_* env, default."""
+    from pydantic_settings import EnvSettingsSource
+
+    settings = load_settings(**overrides)
+    toml_path = qa_home() / "config.toml"
+    layers = [
+        ("flag", {k: v for k, v in overrides.items() if v is not None}),
+        ("env", EnvSettingsSource(Settings, env_prefix="QA_")()),
+        (str(toml_path), TomlConfigSettingsSource(Settings, toml_file=toml_path)()),
+        ("env (OpenAI SDK)", OpenAIEnvSource(Settings)()),
+    ]
+    rows = []
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        origin = next((label for label, found in layers if name in found), "default")
+        if origin == "env":
+            origin = f"env QA_{name.upper()}"
+        elif origin == "env (OpenAI SDK)":
+            origin = f"env {OpenAIEnvSource.VARS[name]}"
+        rows.append((name, mask(value), origin))
+    return rows
+
+
+def mask(value: Any) -> str:
+    """How a setting is shown: secrets never, only whether they are set."""
+    if isinstance(value, SecretStr):
+        return "********" if value.get_secret_value() else "(empty)"
+    return "(unset)" if value is None else str(value)
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Settings with CLI overrides applied; `None` means "flag not given"."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    """Settings with CLI overrides applied; `None` means "flag not given". A bad value anywhere
+    (config.toml, environment, flag) is one line naming the setting, not a traceback."""
+    from pydantic import ValidationError
+
+    from qa.errors import QAError
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as e:
+        first = e.errors()[0]
+        name = ".".join(str(x) for x in first["loc"]) or "settings"
+        raise QAError(f"bad setting {name}: {first['msg']} (see `qa config show`)") from None

@@ -13,3 +13,8 @@ class QAError(Exception):
 
 class NothingIngested(QAError):
     exit_code = 3
+
+
+class EndpointDown(QAError):
+    """A hosted model's endpoint could not be reached or kept failing (connection refused, timeout,
+    429/5xx after retries): the one failure where `--fallback extractive` answers without a model."""

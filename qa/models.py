@@ -212,13 +212,31 @@ def register(name: str, factory: Callable[[Settings], Model]) -> None:
     REGISTRY[name] = factory
 
 
+def _hosted(remote_name: str, settings: Settings) -> Model:
+    from qa.hosted import factory
+
+    return factory(remote_name, settings)
+
+
+# prefix -> factory(NAME after "prefix:", settings): families of models named by the user, such as
+# hosted ones ("openai:gpt-4o-mini"). Same contract as REGISTRY, one level up.
+PREFIXES: dict[str, Callable[[str, Settings], Model]] = {"openai": _hosted}
+
+
+def register_prefix(prefix: str, factory: Callable[[str, Settings], Model]) -> None:
+    PREFIXES[prefix] = factory
+
+
 def load_model(name: str, settings: Settings) -> Model | None:
     """The model for `name`, or None for extractive mode."""
     if name in ("none", "extractive"):
         return None
     if name in REGISTRY:
         return REGISTRY[name](settings)
+    prefix, sep, rest = name.partition(":")
+    if sep and prefix in PREFIXES:
+        return PREFIXES[prefix](rest, settings)
     if name.lower().endswith(".gguf"):
         return LlamaCppModel(Path(name).expanduser(), settings)
-    known = ", ".join([*REGISTRY, "none", "PATH.gguf"])
+    known = ", ".join([*REGISTRY, "none", "PATH.gguf", *(f"{p}:NAME" for p in PREFIXES)])
     raise QAError(f"unknown model {name!r}: use one of {known}")

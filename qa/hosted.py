@@ -1,0 +1,145 @@
+"""Hosted models: any OpenAI-compatible chat API (OpenAI, vLLM, Ollama, a llama.cpp server).
+
+`--model openai:NAME` sends the same prompts as the local model to `POST {base_url}/chat/completions`
+with model NAME, temperature 0 and seed 0, streamed; the answer then goes through the same citation
+verification and abstention as any other `Model`. The `openai` client does the transport: per-attempt
+timeouts, and retries with exponential backoff on connection errors, timeouts, 408/409/429 and 5xx.
+Every failure becomes one `QAError` line that names the endpoint and never the key; a dead
+endpoint raises `EndpointDown`, which `--fallback extractive` turns into an extractive answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from qa.config import Settings
+from qa.errors import EndpointDown, QAError
+
+PREFIX = "openai:"
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+class OpenAIModel:
+    """A `Model` behind an OpenAI-compatible `/chat/completions` endpoint."""
+
+    def __init__(self, remote_name: str, settings: Settings) -> None:
+        if not remote_name:
+            raise QAError("hosted model needs a name: --model openai:NAME (e.g. openai:gpt-4o-mini)")
+        self.name = PREFIX + remote_name
+        self.remote_name = remote_name
+        self.base_url = (settings.base_url or DEFAULT_BASE_URL).rstrip("/")
+        self._key = settings.api_key.get_secret_value() if settings.api_key else ""
+        self.timeout = settings.request_timeout
+        self.retries = max(0, settings.retries)
+        self.last_usage: dict[str, float] = {}
+        self._client = None  # built on first use: importing openai costs ~0.3 s
+
+    def client(self):  # noqa: ANN201
+        if self._client is None:
+            import openai
+
+            # Local servers (llama.cpp, Ollama, vLLM) usually need no key, but the SDK insists on one.
+            self._client = openai.OpenAI(
+                base_url=self.base_url,
+                api_key=self._key or "no-key",
+                timeout=openai.Timeout(self.timeout, connect=min(5.0, self.timeout)),
+                max_retries=self.retries,
+            )
+        return self._client
+
+    def generate(self, messages: list[dict[str, str]], max_tokens: int, on_token: Callable[[str], None] | None = None) -> str:
+        """Streams the reply; the final chunk's usage (and llama.cpp's timings, when the server sends
+        them) become `last_usage`. Ctrl-C closes the stream and raises KeyboardInterrupt."""
+        import openai
+
+        pieces: list[str] = []
+        self.last_usage = {}
+        try:
+            stream = self.client().chat.completions.create(
+                model=self.remote_name,
+                messages=messages,  # type: ignore[arg-type]
+                max_tokens=max_tokens,
+                temperature=0.0,
+                seed=0,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+            with stream:
+                for chunk in stream:
+                    for choice in chunk.choices:
+                        piece = choice.delta.content if choice.delta else None
+                        if piece:
+                            pieces.append(piece)
+                            if on_token:
+                                on_token(piece)
+                    self._note_usage(chunk)
+        except openai.APIError as e:
+            raise self._explain(e) from None
+        return "".join(pieces)
+
+    def _note_usage(self, chunk) -> None:  # noqa: ANN001
+        usage = getattr(chunk, "usage", None)
+        if usage:
+            self.last_usage["prompt_tokens"] = usage.prompt_tokens or 0
+            self.last_usage["completion_tokens"] = usage.completion_tokens or 0
+        timings = (chunk.model_extra or {}).get("timings") if hasattr(chunk, "model_extra") else None
+        if isinstance(timings, dict):
+            self.last_usage["prompt_ms"] = timings.get("prompt_ms", 0.0)
+            self.last_usage["generate_ms"] = timings.get("predicted_ms", 0.0)
+
+    def _explain(self, e: Exception) -> QAError:
+        """One line a user can act on. Server messages are quoted only after removing the key."""
+        import openai
+
+        where = self.base_url
+        tries = f"after {self.retries} retr{'y' if self.retries == 1 else 'ies'}"
+        if isinstance(e, openai.AuthenticationError):
+            return QAError(f"{where} refused the API key (401): set QA_API_KEY or OPENAI_API_KEY to a valid key")
+        if isinstance(e, openai.PermissionDeniedError):
+            return QAError(f"{where} denied access to model {self.remote_name!r} (403): check the key's permissions")
+        if isinstance(e, openai.NotFoundError):
+            return QAError(
+                f"model {self.remote_name!r} not found at {where} (404): check the name after 'openai:' "
+                "and that the base URL ends where /chat/completions is served (often /v1)"
+            )
+        if isinstance(e, openai.APITimeoutError):
+            return EndpointDown(f"{where} did not answer within {self.timeout:g} s {tries} (QA_REQUEST_TIMEOUT)")
+        if isinstance(e, openai.APIConnectionError):
+            cause = _root_cause(e)
+            if isinstance(cause, ConnectionRefusedError) or "refused" in str(cause).lower():
+                return EndpointDown(f"cannot connect to {where}: connection refused {tries} (is the server running?)")
+            return EndpointDown(f"cannot connect to {where} {tries}: {self._scrub(str(cause) or type(cause).__name__)}")
+        if isinstance(e, openai.APIStatusError):
+            detail = self._scrub(_message(e))
+            if e.status_code == 429 or e.status_code >= 500:
+                return EndpointDown(f"{where} failed with HTTP {e.status_code} {tries}: {detail}")
+            return QAError(f"{where} rejected the request with HTTP {e.status_code}: {detail}")
+        return QAError(f"{where}: {self._scrub(str(e))}")
+
+    def _scrub(self, text: str) -> str:
+        text = " ".join(text.split())[:200]
+        return text.replace(self._key, "****") if self._key else text
+
+
+def _root_cause(e: BaseException) -> BaseException:
+    for _ in range(20):  # chains are short; the bound only guards against a cycle
+        nxt = e.__cause__ or e.__context__
+        if nxt is None:
+            break
+        e = nxt
+    return e
+
+
+def _message(e) -> str:  # noqa: ANN001
+    body = getattr(e, "body", None)
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        if isinstance(err, dict) and err.get("message"):
+            return str(err["message"])
+        if isinstance(err, str):
+            return err
+    return str(getattr(e, "message", "") or e)
+
+
+def factory(remote_name: str, settings: Settings) -> OpenAIModel:
+    return OpenAIModel(remote_name, settings)
