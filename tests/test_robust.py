@@ -262,3 +262,38 @@ def test_store_from_another_version_is_refused_until_rebuilt(seeded: Path) -> No
 def test_store_built_with_another_embedding_model_never_answers(seeded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QA_EMBED_MODEL", "some-other-embedder")
     _one_clean_error(run_qa("ask", "--model", "none", "Why did Kim skip Moscow?"), "built with embedding model")
+
+
+# -- secrets ----------------------------------------------------------------------------------
+
+SECRET = "sk-qatest-9f8e7d6c5b4a39281706abcdef"
+
+
+def test_api_keys_never_reach_output_errors_logs_or_the_store(seeded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port with nothing listening: every hosted call fails
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("QA_API_KEY", SECRET)
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET + "-sdk")
+    monkeypatch.setenv("QA_BASE_URL", f"http://127.0.0.1:{port}/v1")
+    monkeypatch.setenv("QA_RETRIES", "0")
+    q = "Why did Kim skip Moscow?"
+    runs = {
+        "config show": run_qa("config", "show"),
+        "config show --json": run_qa("config", "show", "--json"),
+        "ask (endpoint down)": run_qa("ask", "--model", "openai:big", q),
+        "ask --json fallback": run_qa("ask", "--model", "openai:big", "--fallback", "extractive", "--json", q),
+        "ask -v fallback": run_qa("ask", "--model", "openai:big", "--fallback", "extractive", "-v", q),
+        "chat fallback": run_qa("chat", "--model", "openai:big", "--fallback", "extractive", input=f"{q}\nWhat did he say?\n"),
+        "eval": run_qa("eval", "evals/seeds.jsonl", "--model", "openai:big"),
+    }
+    assert runs["ask (endpoint down)"].returncode != 0 and runs["ask --json fallback"].returncode == 0
+    assert "********" in runs["config show"].stdout  # shown as set, never shown
+    for name, proc in runs.items():
+        assert SECRET not in proc.stdout + proc.stderr, name
+        assert "Traceback" not in proc.stderr, (name, proc.stderr)
+    for f in seeded.rglob("*"):  # logs, chat history, the store
+        if f.is_file():
+            assert SECRET.encode() not in f.read_bytes(), f
