@@ -196,7 +196,7 @@ def chat(collection: CollectionOpt = None, model: ModelOpt = None, fallback: Fal
 
 @app.command("eval")
 def eval_(
-    gold: Annotated[Path, typer.Argument(help="Gold questions (JSONL).")] = Path("evals/seeds.jsonl"),
+    gold: Annotated[Path, typer.Argument(help="Gold questions (JSONL), or conversations (JSONL lines with \"turns\").")] = Path("evals/seeds.jsonl"),
     collection: CollectionOpt = None,
     model: ModelOpt = None,
     corpus: Annotated[Optional[list[str]], typer.Option("--corpus", help="Ingest these paths into the collection first.")] = None,
@@ -208,7 +208,8 @@ def eval_(
     min_citation_precision: Annotated[Optional[float], typer.Option(help="Fail below this citation precision.")] = None,
     max_phantom: Annotated[int, typer.Option(help="Fail above this many unverifiable citations.")] = 0,
 ) -> None:
-    """Score answers against a gold-fact set: accuracy, abstention, citations, retrieval, latency."""
+    """Score answers against a gold-fact set: accuracy, abstention, citations, retrieval, latency.
+    A conversations file is played through `qa chat`'s follow-up rewriting instead."""
     import json
 
     from rich.console import Console
