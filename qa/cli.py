@@ -262,7 +262,6 @@ def _eval_conversations(gold: Path, collection: str | None, model: str | None, c
     import json
 
     from rich.console import Console
-    from rich.table import Table
 
     from qa import evals
 
@@ -285,19 +284,30 @@ def _eval_conversations(gold: Path, collection: str | None, model: str | None, c
     if json_out:
         print(json.dumps({"summary": summary, "rows": rows}, ensure_ascii=False))
     else:
-        table = Table(title=f"qa eval (conversations) · model {summary['model']} · {summary['conversations']} conversations")
-        table.add_column("metric")
-        table.add_column("value", justify="right")
-        table.add_row("first-turn accuracy", f"{summary['first_turn_accuracy']:.1%}")
-        table.add_row("follow-up accuracy (rewritten from the conversation)", f"{summary['follow_up_accuracy']:.1%}")
-        table.add_row("follow-up accuracy (asked on its own)", f"{summary['follow_up_accuracy_without_conversation']:.1%}")
-        table.add_row("phantom citations", str(summary["phantom_citations"]))
+        metrics = [
+            ("first-turn accuracy", f"{summary['first_turn_accuracy']:.1%}"),
+            ("follow-up accuracy (rewritten from the conversation)", f"{summary['follow_up_accuracy']:.1%}"),
+            ("follow-up accuracy (asked on its own)", f"{summary['follow_up_accuracy_without_conversation']:.1%}"),
+            ("phantom citations", str(summary["phantom_citations"])),
+        ]
         for key, label in (("ttft_ms_first", "first question"), ("ttft_ms_follow_up", "follow-up")):
-            table.add_row(f"time to first token, {label} p50 / p95", f"{summary[key]['p50']:.0f} / {summary[key]['p95']:.0f} ms")
-        Console().print(table)
+            metrics.append((f"time to first token, {label} p50 / p95", f"{summary[key]['p50']:.0f} / {summary[key]['p95']:.0f} ms"))
+        _metric_table(f"qa eval (conversations) · model {summary['model']} · {summary['conversations']} conversations", metrics)
     if min_accuracy is not None and summary["follow_up_accuracy"] < min_accuracy:
         _err(f"eval below threshold: follow-up accuracy {summary['follow_up_accuracy']:.3f} < {min_accuracy}")
         raise typer.Exit(1)
+
+
+def _metric_table(title: str, metrics: list[tuple[str, str]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in metrics:
+        table.add_row(name, value)
+    Console().print(table)
 
 
 def _print_summary(summary: dict) -> None:
