@@ -20,7 +20,7 @@ from qa.embed import Embedder
 from qa.errors import QAError
 from qa.load import Document, SkipFile, discover, read
 from qa.split import SPLITTER_VERSION, split
-from qa.store import Corpus, FileRecord, Store, fingerprint, source_key, validate_collection_name
+from qa.store import Corpus, FileRecord, Store, fingerprint, pages, source_key, validate_collection_name
 
 STAGES = ("read", "split", "embed", "write")
 
@@ -128,17 +128,11 @@ class _Run:
         try:
             batch: list[tuple[Document, list]] = []
             for source, path, named in found:
-                with _Clock(self.t, "read"):
-                    try:
+                try:
+                    with _Clock(self.t, "read"):
                         doc = read(source, path, int(settings.max_file_mb * 1_000_000))
-                    except SkipFile as e:
-                        if named:
-                            raise
-                        doc = None
-                        summary.failed.append(str(e))
-                        self.warn(f"skipped {e}")
-                if doc is None:
-                    self._tick(source)
+                except SkipFile as e:
+                    self._skip(e, source, named)
                     continue
                 old = committed.get(source)
                 if old and old.sha256 == doc.sha256:
@@ -149,11 +143,7 @@ class _Run:
                     chunks = split(doc.text, settings.chunk_size, settings.chunk_overlap, self.embedder.count_tokens)
                 if not chunks or len(chunks) > settings.max_file_chunks:
                     why = "no text to index" if not chunks else f"{len(chunks)} chunks, over the {settings.max_file_chunks} limit (QA_MAX_FILE_CHUNKS)"
-                    if named:
-                        raise SkipFile(f"{source}: {why}")
-                    summary.failed.append(f"{source}: {why}")
-                    self.warn(f"skipped {source}: {why}")
-                    self._tick(source)
+                    self._skip(SkipFile(f"{source}: {why}"), source, named)
                     continue
                 batch.append((doc, chunks))
                 if len(batch) >= batch_files:
@@ -187,6 +177,14 @@ class _Run:
 
             export_onnx(self.embedder.path)  # once per model: makes `qa ask` start fast
         return summary
+
+    def _skip(self, e: SkipFile, source: str, named: bool) -> None:
+        """A file that cannot be indexed: an error when named directly, else one warning line."""
+        if named:
+            raise e
+        self.summary.failed.append(str(e))
+        self.warn(f"skipped {e}")
+        self._tick(source)
 
     def _tick(self, label: str) -> None:
         self.done += 1
@@ -229,15 +227,10 @@ class _Run:
         interrupted runs whose files changed before the re-run). One pass over chunk metadata."""
         live = {r.source: r.sha256 for r in self.corpus.file_records().values()}
         ids: list[str] = []
-        offset, page = 0, 5000
-        while True:
-            got = self.corpus.chunks.get(include=["metadatas"], limit=page, offset=offset)
+        for got in pages(self.corpus.chunks, ["metadatas"]):
             for cid, m in zip(got["ids"], got["metadatas"]):
                 if live.get(m.get("source")) != m.get("sha256"):
                     ids.append(cid)
-            if len(got["ids"]) < page:
-                break
-            offset += page
         for k in range(0, len(ids), 5000):
             self.corpus.chunks.delete(ids=ids[k : k + 5000])
 

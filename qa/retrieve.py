@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from qa.config import Settings
 from qa.embed import Embedder
-from qa.store import Corpus, Store
+from qa.store import Corpus, Store, pages
 from qa.text import content_terms
 
 RRF_K = 60
@@ -82,18 +82,13 @@ class Retriever:
             import bm25s
 
             ids, toks = [], []
-            page, offset = 5000, 0  # paged: one get() of a large collection exceeds SQLite's variable limit
-            while True:
-                got = self.corpus.chunks.get(include=["documents", "metadatas"], limit=page, offset=offset)
+            for got in pages(self.corpus.chunks, ["documents", "metadatas"]):
                 for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
                     if not self._visible(meta):
                         continue
                     ids.append(cid)
                     toks.append(content_terms(doc) or ["<empty>"])
                     self._bm25_rows[cid] = _passage(cid, doc, meta)
-                if len(got["ids"]) < page:
-                    break
-                offset += page
             index = bm25s.BM25()
             if ids:
                 index.index(toks, show_progress=False)

@@ -16,6 +16,7 @@ import hashlib
 import json
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,16 +74,21 @@ class Corpus:
         return out
 
 
-def page_metadatas(collection: Any, page: int = 5000):  # noqa: ANN201
-    """All metadatas of a collection, a page at a time (one get() of a large collection is slow over
-    HTTP and can exceed SQLite's variable limit)."""
+def pages(collection: Any, include: list[str], page: int = 5000) -> Iterator[dict[str, Any]]:
+    """A collection's records, one get() result per page (one get() of a large collection is slow
+    over HTTP and can exceed SQLite's variable limit)."""
     offset = 0
     while True:
-        got = collection.get(include=["metadatas"], limit=page, offset=offset)
-        yield from got["metadatas"] or []
+        got = collection.get(include=include, limit=page, offset=offset)
+        yield got
         if len(got["ids"]) < page:
             return
         offset += page
+
+
+def page_metadatas(collection: Any, page: int = 5000) -> Iterator[dict[str, Any]]:
+    for got in pages(collection, ["metadatas"], page):
+        yield from got["metadatas"] or []
 
 
 class Store:
