@@ -116,3 +116,12 @@ def seeded(seeded_home: Path, qa_home: Path, store_mode: str, request: pytest.Fi
 def run_qa(*args: str, input: str | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     """Run the real CLI in a subprocess, as a user would."""
     return subprocess.run([sys.executable, "-m", "qa", *args], capture_output=True, text=True, input=input, cwd=cwd, env=os.environ.copy())
+
+
+def one_clean_error(proc: subprocess.CompletedProcess, needle: str) -> None:
+    """Bad input ends in exactly one `qa: error:` line on stderr and a non-zero exit, no traceback."""
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("qa: error:") and needle in lines[0], lines[0]
+    assert "Traceback" not in proc.stderr

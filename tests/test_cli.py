@@ -7,17 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEEDS, both_stores, run_qa
+from conftest import SEEDS, both_stores, one_clean_error, run_qa
 
 KEYS = {"question", "answer", "abstained", "citations", "model", "timings_ms"}
-
-
-def _one_clean_error(proc, needle: str) -> None:  # noqa: ANN001
-    assert proc.returncode != 0
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("qa: error:") and needle in lines[0], lines[0]
-    assert "Traceback" not in proc.stderr
 
 
 def test_help_is_instant_and_lists_commands() -> None:
@@ -71,23 +63,23 @@ def test_plain_output_when_piped(seeded: Path) -> None:
 
 @pytest.mark.parametrize("question", ["", "   ", "\x01\x02\t"])
 def test_empty_question(question: str) -> None:
-    _one_clean_error(run_qa("ask", question), "empty question")
+    one_clean_error(run_qa("ask", question), "empty question")
 
 
 @both_stores
 def test_nothing_ingested() -> None:
-    _one_clean_error(run_qa("ask", "--model", "none", "Why did Kim skip Moscow?"), "nothing ingested")
+    one_clean_error(run_qa("ask", "--model", "none", "Why did Kim skip Moscow?"), "nothing ingested")
 
 
 @both_stores
 def test_missing_path() -> None:
-    _one_clean_error(run_qa("ingest", "/no/such/folder"), "path not found")
+    one_clean_error(run_qa("ingest", "/no/such/folder"), "path not found")
 
 
 def test_binary_file_named_directly(tmp_path: Path) -> None:
     f = tmp_path / "x.txt"
     f.write_bytes(b"\x00\xff\x00binary")
-    _one_clean_error(run_qa("ingest", str(f)), "binary file")
+    one_clean_error(run_qa("ingest", str(f)), "binary file")
 
 
 def test_unreadable_file_named_directly(tmp_path: Path) -> None:
@@ -98,19 +90,19 @@ def test_unreadable_file_named_directly(tmp_path: Path) -> None:
     f.chmod(0)
     if os.access(f, os.R_OK):
         pytest.skip("running as root: permissions are not enforced")
-    _one_clean_error(run_qa("ingest", str(f)), "cannot read")
+    one_clean_error(run_qa("ingest", str(f)), "cannot read")
 
 
 def test_unknown_model(seeded: Path) -> None:
-    _one_clean_error(run_qa("ask", "--model", "gpt-17", "Why did Kim skip Moscow?"), "unknown model")
+    one_clean_error(run_qa("ask", "--model", "gpt-17", "Why did Kim skip Moscow?"), "unknown model")
 
 
 def test_missing_gguf(seeded: Path) -> None:
-    _one_clean_error(run_qa("ask", "--model", "/nowhere/model.gguf", "Why did Kim skip Moscow?"), "model file not found")
+    one_clean_error(run_qa("ask", "--model", "/nowhere/model.gguf", "Why did Kim skip Moscow?"), "model file not found")
 
 
 def test_too_long_question() -> None:
-    _one_clean_error(run_qa("ask", "why " * 3000), "limit")
+    one_clean_error(run_qa("ask", "why " * 3000), "limit")
 
 
 @both_stores
