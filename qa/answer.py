@@ -11,52 +11,16 @@ import re
 import time
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from qa.config import Settings
 from qa.errors import EndpointDown, QAError
 from qa.extractive import Pick, extract, rank_sentences
 from qa.models import Model
-from qa.retrieve import Passage, Retriever
-from qa.verify import Citation, Verified, is_not_found, verify
+from qa.prompt import ABSTAIN_TEXT, build_messages
+from qa.retrieve import Retriever
+from qa.types import Answer, Citation
+from qa.verify import is_not_found, verify
 
-PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
-ABSTAIN_TEXT = "The documents do not say."
-
-
-@dataclass
-class Answer:
-    question: str
-    text: str
-    abstained: bool
-    citations: list[Citation]
-    model: str
-    timings_ms: dict[str, float]
-    mode: str  # "generated", "extractive", "fallback-extractive", "abstained"
-    reason: str = ""
-    draft: str = ""
-    passages: list[Passage] = field(default_factory=list)
-    usage: dict[str, float] = field(default_factory=dict)
-    verification: Verified | None = None
-    # Set when the model's endpoint was down and `fallback = "extractive"` answered instead: why.
-    fallback: str = ""
-
-    def to_json(self) -> dict:
-        out = {
-            "question": self.question,
-            "answer": self.text,
-            "abstained": self.abstained,
-            "citations": [
-                {"n": c.n, "source": c.source, "start": c.start, "end": c.end, "quote": c.quote, "score": c.score}
-                for c in self.citations
-            ],
-            "model": self.model,
-            "timings_ms": self.timings_ms,
-        }
-        if self.fallback:
-            out["fallback"] = self.fallback
-        return out
 
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
@@ -72,36 +36,6 @@ def clean_question(raw: str, max_chars: int) -> str:
     if len(text) > max_chars:
         raise QAError(f"question is {len(text)} characters; the limit is {max_chars} (QA_MAX_QUESTION_CHARS)")
     return text
-
-
-def _template(name: str) -> str:
-    return (PROMPTS / name).read_text(encoding="utf-8")
-
-
-# Chat-template control markers of common model families. llama.cpp tokenizes the rendered prompt
-# with special tokens enabled, so a document containing "<|im_start|>system" would otherwise become
-# a real system turn; these are defanged (their "<" or "[" swapped for a lookalike) wherever
-# untrusted text enters a prompt.
-_CONTROL = re.compile(
-    r"<\|[^|<>\s]{1,40}\|>|</?s>|\[/?INST\]|<</?SYS>>|<(?:start|end)_of_turn>|</?passage",
-    re.IGNORECASE,
-)
-
-
-def fence(text: str) -> str:
-    """Untrusted text (passages, questions, chat history) can never close a passage delimiter, open
-    a fake one, or forge a chat turn."""
-    return _CONTROL.sub(lambda m: "‹" + m.group(0)[1:] if m.group(0)[0] == "<" else "⁅" + m.group(0)[1:], text)
-
-
-def build_messages(question: str, passages: list[Passage], template: str = "answer.txt") -> list[dict[str, str]]:
-    item = _template("passage.txt")
-    blocks = [
-        item.format(n=i, source=fence(Path(p.source).name.replace('"', "'")), text=fence(p.text).strip()).strip()
-        for i, p in enumerate(passages, 1)
-    ]
-    user = _template(template).format(passages="\n\n".join(blocks), question=fence(question))
-    return [{"role": "system", "content": _template("system.txt").strip()}, {"role": "user", "content": user.strip()}]
 
 
 class Answerer:

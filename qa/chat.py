@@ -12,7 +12,9 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from qa.answer import PROMPTS, Answer, Answerer, fence
+from qa.answer import Answerer
+from qa.prompt import fence, template
+from qa.types import Answer
 from qa.errors import EndpointDown, QAError
 
 MAX_TURNS = 3  # turns of history given to the rewriter
@@ -58,8 +60,7 @@ class Conversation:
         last = self.turns[-1].standalone
         if model is None:
             return f"{question} (context: {last})"
-        template = (PROMPTS / "rewrite.txt").read_text(encoding="utf-8")
-        prompt = template.format(history=fence(self.history()), question=fence(question))
+        prompt = template("rewrite.txt").format(history=fence(self.history()), question=fence(question))
         messages = [{"role": "user", "content": prompt}]
         try:
             text = model.generate(messages, 60).strip().splitlines()

@@ -14,7 +14,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from qa.answer import Answer, Answerer
+from qa.answer import Answerer
+from qa.types import Answer
 from qa.errors import QAError
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qa.embed import Embedder
-from qa.retrieve import Passage
+from qa.types import Passage
 from qa.text import content_terms
 
 

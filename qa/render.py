@@ -6,7 +6,7 @@ import json
 import sys
 from typing import TextIO
 
-from qa.answer import Answer
+from qa.types import Answer
 
 
 def plain(answer: Answer, out: TextIO = sys.stdout) -> None:

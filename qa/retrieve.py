@@ -8,31 +8,15 @@ non-overlapping passages go on to the model, because prompt length is what a CPU
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from qa.config import Settings
 from qa.embed import Embedder
 from qa.store import Corpus, Store, pages
 from qa.text import content_terms
+from qa.types import Passage
 
 RRF_K = 60
-
-
-@dataclass
-class Passage:
-    id: str
-    source: str
-    start: int
-    end: int
-    text: str
-    sentences: list[tuple[int, int]]  # absolute offsets into the source text
-    similarity: float = 0.0  # cosine(question, passage)
-    bm25: float = 0.0
-    score: float = 0.0  # fused
-    ranks: dict[str, int] = field(default_factory=dict)
-
-    def sentence_texts(self) -> list[tuple[int, int, str]]:
-        return [(s, e, self.text[s - self.start : e - self.start]) for s, e in self.sentences]
 
 
 @dataclass

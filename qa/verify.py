@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from qa.retrieve import Passage
+from qa.types import Citation, Passage, Verified
 from qa.text import content_terms, names
 
 NOT_FOUND = re.compile(r"^\W*(not found|the (documents|passages) do(es)? not (say|contain|mention|state)|i don.?t know|no answer)", re.IGNORECASE)
@@ -30,27 +30,6 @@ class Support:
     ok: bool
     coverage: float  # share of the sentence's new terms found in the evidence
     missing: list[str]  # numbers or names stated but absent from the evidence
-
-
-@dataclass
-class Citation:
-    n: int
-    source: str
-    start: int
-    end: int
-    quote: str
-    score: float
-    passage: Passage = field(repr=False)
-
-
-@dataclass
-class Verified:
-    text: str
-    citations: list[Citation]
-    kept: int
-    dropped: list[str]  # sentences removed, for --verbose and the eval report
-    recited: int  # sentences whose citation was corrected
-    phantom: int  # citation numbers that pointed at no given passage
 
 
 def _numbers(text: str) -> set[str]:

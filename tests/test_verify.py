@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from qa.retrieve import Passage
+from qa.types import Passage
 from qa.split import sentence_spans
 from qa.verify import split_sentences, support, verify
 

@@ -1,0 +1,48 @@
+"""Prompt templates (shipped inside the package, under qa/prompts/) and the fencing of untrusted text.
+
+Documents, file names, questions and chat history are data. They reach the model only through
+`fence`, so that no document can close a passage, open a fake one, or forge a chat turn.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+
+from qa.types import Passage
+
+# The one "cannot answer" phrase: the prompts ask for it and `is_not_found` detects it.
+ABSTAIN_TEXT = "The documents do not say."
+
+
+@cache
+def template(name: str) -> str:
+    return files("qa").joinpath("prompts", name).read_text(encoding="utf-8")
+
+
+# Chat-template control markers of common model families. llama.cpp tokenizes the rendered prompt
+# with special tokens enabled, so a document containing "<|im_start|>system" would otherwise become
+# a real system turn; these are defanged (their "<" or "[" swapped for a lookalike) wherever
+# untrusted text enters a prompt.
+_CONTROL = re.compile(
+    r"<\|[^|<>\s]{1,40}\|>|</?s>|\[/?INST\]|<</?SYS>>|<(?:start|end)_of_turn>|</?passage",
+    re.IGNORECASE,
+)
+
+
+def fence(text: str) -> str:
+    """Untrusted text (passages, questions, chat history) can never close a passage delimiter, open
+    a fake one, or forge a chat turn."""
+    return _CONTROL.sub(lambda m: "‹" + m.group(0)[1:] if m.group(0)[0] == "<" else "⁅" + m.group(0)[1:], text)
+
+
+def build_messages(question: str, passages: list[Passage], name: str = "answer.txt") -> list[dict[str, str]]:
+    item = template("passage.txt")
+    blocks = [
+        item.format(n=i, source=fence(Path(p.source).name.replace('"', "'")), text=fence(p.text).strip()).strip()
+        for i, p in enumerate(passages, 1)
+    ]
+    user = template(name).format(passages="\n\n".join(blocks), question=fence(question), abstain=ABSTAIN_TEXT)
+    return [{"role": "system", "content": template("system.txt").strip()}, {"role": "user", "content": user.strip()}]
