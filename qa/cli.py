@@ -207,6 +207,8 @@ def eval_(
     min_abstain_recall: Annotated[Optional[float], typer.Option(help="Fail below this abstention recall.")] = None,
     min_citation_precision: Annotated[Optional[float], typer.Option(help="Fail below this citation precision.")] = None,
     max_phantom: Annotated[int, typer.Option(help="Fail above this many unverifiable citations.")] = 0,
+    min_multi_source: Annotated[Optional[float], typer.Option(help="Fail below this share of multi-source answers citing every part's source.")] = None,
+    max_wrong: Annotated[Optional[int], typer.Option(help="Fail above this many answers matching a gold `wrong` pattern.")] = None,
 ) -> None:
     """Score answers against a gold-fact set: accuracy, abstention, citations, retrieval, latency.
     A conversations file is played through `qa chat`'s follow-up rewriting instead."""
@@ -249,6 +251,10 @@ def eval_(
     for key, floor in checks:
         if floor is not None and summary[key] < floor:
             failures.append(f"{key} {summary[key]:.3f} < {floor}")
+    if min_multi_source is not None and summary["multi_source"] and summary["multi_source_complete"] < min_multi_source:
+        failures.append(f"multi_source_complete {summary['multi_source_complete']:.3f} < {min_multi_source}")
+    if max_wrong is not None and summary["wrong_answers"] > max_wrong:
+        failures.append(f"wrong answers {summary['wrong_answers']} > {max_wrong}")
     if summary["phantom_citations"] > max_phantom:
         failures.append(f"phantom citations {summary['phantom_citations']} > {max_phantom}")
     if failures:
@@ -325,6 +331,10 @@ def _print_summary(summary: dict) -> None:
     table.add_row("false abstentions", str(summary["false_abstentions"]))
     table.add_row("citation precision", f"{summary['citation_precision']:.1%}")
     table.add_row("phantom citations (final / draft)", f"{summary['phantom_citations']} / {summary['draft_phantom_citations']}")
+    if summary["multi_source"]:
+        table.add_row("multi-source answers citing every source", f"{summary['multi_source_complete']:.1%} of {summary['multi_source']}")
+    table.add_row("answers matching a wrong pattern", str(summary["wrong_answers"]))
+    table.add_row("misses lost at", ", ".join(f"{k} {v}" for k, v in summary["lost_at"].items()) or "none")
     table.add_row(f"retrieval {k}", f"{summary[k]:.1%}")
     table.add_row("retrieval MRR", f"{summary['mrr']:.3f}")
     for stage in ("retrieve", "generate", "total"):

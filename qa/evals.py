@@ -1,9 +1,11 @@
 """`qa eval`: run a gold-fact set through the same Answerer as `qa ask` and score it.
 
-Gold lines: {"id", "question", "answerable", "facts": [[alternatives...], ...], "sources": [...]}.
-An answer is correct when it is not abstained and every fact group matches (any alternative, as a
-case-insensitive regex). Citations are re-checked here against the files on disk, independently of
-the verifier that produced them.
+Gold lines (validated by `Gold`): {"id", "question", "answerable", "facts": [[alternatives...], ...],
+"sources": [...], "cite_all": [...], "wrong": [...], "type"}. An answer is correct when it is not
+abstained and every fact group matches (any alternative: a case-insensitive regex matched on word
+boundaries, so "20" never matches "2015"). `cite_all` names the files that each state part of the
+answer (all must be cited); `wrong` names plausible wrong answers that must not appear. Citations are
+re-checked here against the files on disk, independently of the verifier that produced them.
 """
 
 from __future__ import annotations
@@ -12,21 +14,46 @@ import json
 import re
 import time
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
 from qa.answer import Answerer
-from qa.types import Answer
 from qa.errors import QAError
+from qa.types import Answer
 
 
-@dataclass
-class Gold:
-    id: str
-    question: str
+class Gold(BaseModel):
+    """One gold question. `extra="forbid"`: a misspelt key is an error, not a silently empty field."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1)
+    question: str = Field(min_length=1)
     answerable: bool
-    facts: list[list[str]]
-    sources: list[str]
+    facts: list[list[str]] = Field(default_factory=list, description="groups of alternative regexes; all groups must match")
+    sources: list[str] = Field(default_factory=list, description="files that state (part of) the answer")
+    cite_all: list[str] = Field(default_factory=list, description="files that must all be cited (multi-source questions)")
+    wrong: list[str] = Field(default_factory=list, description="regexes of plausible wrong answers")
     type: str = ""
+
+    @field_validator("facts")
+    @classmethod
+    def _groups(cls, v: list[list[str]]) -> list[list[str]]:
+        for group in v:
+            if not group:
+                raise ValueError("an empty fact group matches nothing")
+            for alt in group:
+                _compile(alt)
+        return v
+
+    @field_validator("wrong")
+    @classmethod
+    def _patterns(cls, v: list[str]) -> list[str]:
+        for alt in v:
+            _compile(alt)
+        return v
 
 
 @dataclass
@@ -47,6 +74,11 @@ class Row:
     mode: str
     timings_ms: dict[str, float]
     usage: dict[str, float] = field(default_factory=dict)
+    cited_all: bool | None = None  # every `cite_all` file cited (None: not a multi-source question)
+    wrong: list[str] = field(default_factory=list)  # `wrong` patterns the answer matched
+    lost_at: str = ""  # for a missed answerable question: the stage that lost it (see `lost_at`)
+    reason: str = ""
+    draft: str = ""
 
 
 def load_gold(path: Path) -> list[Gold]:
@@ -59,17 +91,30 @@ def load_gold(path: Path) -> list[Gold]:
         if not line.strip():
             continue
         try:
-            d = json.loads(line)
-            out.append(Gold(d["id"], d["question"], bool(d["answerable"]), d.get("facts", []), d.get("sources", []), d.get("type", "")))
-        except (ValueError, KeyError, TypeError) as e:
-            raise QAError(f"{path}:{i}: not a gold record ({e})") from None
+            out.append(Gold.model_validate_json(line))
+        except ValidationError as e:
+            first = e.errors()[0]
+            where = ".".join(str(x) for x in first["loc"]) or "record"
+            raise QAError(f"{path}:{i}: not a gold record: {where}: {first['msg']}") from None
     if not out:
         raise QAError(f"{path}: no gold questions")
+    ids = [g.id for g in out]
+    if len(set(ids)) != len(ids):
+        raise QAError(f"{path}: duplicate id {next(x for x in ids if ids.count(x) > 1)!r}")
     return out
 
 
-def _matches(answer: str, group: list[str]) -> bool:
-    return any(re.search(alt, answer, re.IGNORECASE) for alt in group)
+@cache
+def _compile(alt: str) -> re.Pattern[str]:
+    try:
+        return re.compile(rf"(?<!\w)(?:{alt})(?!\w)", re.IGNORECASE)
+    except re.error as e:
+        raise ValueError(f"bad pattern {alt!r}: {e}") from None
+
+
+def matches(text: str, group: list[str]) -> bool:
+    """Any alternative of `group` in `text`, on word boundaries."""
+    return any(_compile(alt).search(text) for alt in group)
 
 
 def _source_text(source: str, cache: dict[str, str]) -> str | None:
@@ -83,9 +128,28 @@ def _source_text(source: str, cache: dict[str, str]) -> str | None:
     return cache[source]
 
 
+def lost_at(g: Gold, a: Answer, correct: bool) -> str:
+    """Which stage lost a missed answerable question: "retrieval" (the facts were not in the
+    passages given to the model), "threshold" (abstained before the model was asked), "model" (the
+    draft lacked the facts or said "not found"), "verification" (the draft had them, the final answer
+    not), or "extractive" (no model, or its fallback, picked the wrong sentences)."""
+    if correct or not g.answerable:
+        return ""
+    if not all(matches(" ".join(p.text for p in a.passages), grp) for grp in g.facts):
+        return "retrieval"
+    if a.mode == "abstained" and not a.draft:
+        return "threshold" if a.model != "none" else "extractive"
+    if a.draft and all(matches(a.draft, grp) for grp in g.facts):
+        return "verification"
+    if a.draft:
+        return "model"
+    return "extractive"
+
+
 def score(g: Gold, a: Answer, texts: dict[str, str]) -> Row:
-    missing = [" | ".join(grp) for grp in g.facts if not _matches(a.text, grp)] if g.answerable else []
-    correct = g.answerable and not a.abstained and not missing
+    missing = [" | ".join(grp) for grp in g.facts if not matches(a.text, grp)] if g.answerable else []
+    wrong = [w for w in g.wrong if not a.abstained and matches(a.text, [w])]
+    correct = g.answerable and not a.abstained and not missing and not wrong
     good = bad = 0
     gold_names = {Path(s).name for s in g.sources}
     for c in a.citations:
@@ -93,13 +157,15 @@ def score(g: Gold, a: Answer, texts: dict[str, str]) -> Row:
         if text is None or text[c.start : c.end] != c.quote:
             bad += 1
         in_gold = Path(c.source).name in gold_names
-        has_fact = any(_matches(c.passage.text, grp) for grp in g.facts)
+        has_fact = any(matches(c.passage.text, grp) for grp in g.facts)
         good += in_gold or has_fact
     rank = next((i for i, p in enumerate(a.passages, 1) if Path(p.source).name in gold_names), None)
     phantom = a.verification.phantom if a.verification else 0
+    cited = {Path(c.source).name for c in a.citations}
+    cited_all = (not a.abstained and {Path(s).name for s in g.cite_all} <= cited) if g.cite_all else None
     return Row(
         g.id, g.type, g.question, g.answerable, a.abstained, correct, missing, a.text, len(a.citations), good, bad,
-        phantom, rank, a.mode, a.timings_ms, a.usage,
+        phantom, rank, a.mode, a.timings_ms, a.usage, cited_all, wrong, lost_at(g, a, correct), a.reason, a.draft,
     )
 
 
@@ -131,6 +197,10 @@ def summarise(rows: list[Row], k: int) -> dict:
         "false_abstentions": sum(r.abstained for r in ans),
         "citation_precision": round(sum(r.good_citations for r in ans) / cites, 3) if cites else 0.0,
         "phantom_citations": sum(r.bad_quotes for r in rows),
+        "multi_source": sum(r.cited_all is not None for r in rows),
+        "multi_source_complete": round(sum(bool(r.cited_all) for r in rows) / multi, 3) if (multi := sum(r.cited_all is not None for r in rows)) else None,
+        "wrong_answers": sum(bool(r.wrong) for r in rows),
+        "lost_at": {stage: n for stage in ("retrieval", "threshold", "model", "verification", "extractive") if (n := sum(r.lost_at == stage for r in rows))},
         "draft_phantom_citations": sum(r.draft_phantom for r in rows),
         f"recall@{k}": round(sum(x is not None for x in ranks) / max(1, len(ranks)), 3),
         "mrr": round(sum(1.0 / x for x in ranks if x) / max(1, len(ranks)), 3),
@@ -172,21 +242,30 @@ def markdown(rows: list[Row], summary: dict, gold_path: str) -> str:
         f"| abstention precision / recall | {summary['abstain_precision']:.1%} / {summary['abstain_recall']:.1%} |",
         f"| citation precision | {summary['citation_precision']:.1%} |",
         f"| phantom citations (final / model draft) | {summary['phantom_citations']} / {summary['draft_phantom_citations']} |",
+        f"| multi-source answers citing every part's source | {_share(summary['multi_source_complete'], summary['multi_source'])} |",
+        f"| answers matching a known wrong pattern | {summary['wrong_answers']} |",
+        f"| misses by the stage that lost them | {', '.join(f'{k} {v}' for k, v in summary['lost_at'].items()) or 'none'} |",
         f"| retrieval {k} / MRR | {summary[k]:.1%} / {summary['mrr']:.3f} |",
         f"| latency p50/p95 retrieve | {lat['retrieve']['p50']:.0f} / {lat['retrieve']['p95']:.0f} ms |",
         f"| latency p50/p95 generate | {lat['generate']['p50']:.0f} / {lat['generate']['p95']:.0f} ms |",
         f"| latency p50/p95 total | {lat['total']['p50']:.0f} / {lat['total']['p95']:.0f} ms |",
         f"| tokens (prompt / completion) | {summary['prompt_tokens']} / {summary['completion_tokens']} |",
         "",
-        "| id | type | result | missing | answer |",
-        "|---|---|---|---|---|",
+        "| id | type | result | lost at | missing | answer |",
+        "|---|---|---|---|---|---|",
     ]
     for r in rows:
-        lines.append(f"| {r.id} | {r.type} | {verdict(r)} | {'; '.join(r.missing)} | {r.answer.replace('|', '/')[:200]} |")
+        lines.append(f"| {r.id} | {r.type} | {verdict(r)} | {r.lost_at} | {'; '.join(r.missing)} | {r.answer.replace('|', '/')[:200]} |")
     return "\n".join(lines) + "\n"
 
 
+def _share(rate: float | None, n: int) -> str:
+    return "n/a" if rate is None else f"{rate:.1%} of {n}"
+
+
 def verdict(r: Row) -> str:
+    if r.wrong:
+        return "FAIL (wrong)"
     if r.answerable:
         return "pass" if r.correct else ("FAIL (abstained)" if r.abstained else "FAIL")
     return "pass (abstained)" if r.abstained else "FAIL (answered)"
@@ -216,8 +295,11 @@ def load_conversations(path: Path) -> list[tuple[str, list[Gold]]]:
             continue
         try:
             d = json.loads(line)
-            turns = [Gold(f"{d['id']}#{n}", t["question"], True, t["facts"], t["sources"], "turn") for n, t in enumerate(d["turns"], 1)]
-        except (ValueError, KeyError, TypeError) as e:
+            turns = [
+                Gold(id=f"{d['id']}#{n}", question=t["question"], answerable=True, facts=t["facts"], sources=t["sources"], type="turn")
+                for n, t in enumerate(d["turns"], 1)
+            ]
+        except (ValueError, KeyError, TypeError, ValidationError) as e:
             raise QAError(f"{path}:{i}: not a conversation record ({e})") from None
         out.append((d["id"], turns))
     if not out:
