@@ -1,24 +1,29 @@
-"""Stage 6: retrieve → prompt → generate → verify, and decide when not to answer.
+"""Stage 8: one question through the pipeline — retrieve → evidence → generate → verify → decide.
 
-Abstention uses both signals: if retrieval finds nothing close to the question the model is not
-asked at all; if the model says the passages do not hold the answer, or nothing it wrote survives
-verification and no passage sentence answers it either, `qa` says so and cites nothing.
+`Answerer.ask` reads top to bottom as those stages. Abstention has three gates: retrieval finds
+nothing close to the question (the model is not asked); the model says the evidence holds no answer
+and is sure of it (its own token probabilities, not only its greedy words: a small model says "The
+documents do not say" too readily, so an unsure "no" is asked again without the way out); or nothing
+it wrote survives verification and no evidence sentence answers the question either.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import time
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from qa.config import Settings
 from qa.errors import EndpointDown, QAError
-from qa.extractive import Pick, extract, rank_sentences
+from qa.claims import similarity
+from qa.evidence import Pick, extract, rank_sentences, select
 from qa.models import Model
 from qa.prompt import ABSTAIN_TEXT, build_messages
 from qa.retrieve import Retriever
-from qa.types import Answer, Citation
+from qa.types import Answer, Citation, Passage, Verified
 from qa.verify import is_not_found, verify
 
 
@@ -45,92 +50,158 @@ class Answerer:
         self.settings = settings
         self.retriever = retriever
         self.model = model
+        self.similar = similarity(retriever.embedder)
 
     @property
     def model_name(self) -> str:
         return self.model.name if self.model else "none"
 
     def ask(self, question: str, on_token: Callable[[str], None] | None = None) -> Answer:
-        t0 = time.perf_counter()
+        clock = _Clock()
         question = clean_question(question, self.settings.max_question_chars)
+
         r = self.retriever.retrieve(question)
-        t1 = time.perf_counter()
-        timings = {"retrieve": round((t1 - t0) * 1000, 1), "generate": 0.0}
-
-        def done(text: str, abstained: bool, citations: list[Citation], mode: str, reason: str = "", **kw) -> Answer:  # noqa: ANN003
-            timings["total"] = round((time.perf_counter() - t0) * 1000, 1)
-            return Answer(question, text, abstained, citations, self.model_name, timings, mode, reason, passages=r.passages, **kw)
-
+        clock.lap("retrieve")
         if not r.passages or r.top_similarity < self.settings.min_similarity:
-            return done(ABSTAIN_TEXT, True, [], "abstained", f"no passage is close to the question (best {r.top_similarity:.2f})")
+            return self._abstain(question, clock, f"no passage is close to the question (best {r.top_similarity:.2f})", r.passages)
 
-        ranked: list[Pick] | None = None
-
-        def ranking() -> list[Pick]:
-            """Passage sentences scored against the question, computed at most once per question
-            (the override check and the extractive fallback both need it)."""
-            nonlocal ranked
-            if ranked is None:
-                ranked = rank_sentences(question, r.query_vector, r.passages, self.retriever.embedder)
-            return ranked
-
+        ranked = rank_sentences(question, r.query_vector, r.passages, self.retriever.embedder)
+        evidence = select(ranked, self.settings.evidence_tokens, self.settings.evidence_per_source)
+        clock.lap("evidence")
         if self.model is None:
-            return self._extractive(ranking(), done, "extractive", self.settings.extractive_min_score)
+            return self._extractive(question, clock, ranked, r.passages, "extractive", self.settings.extractive_min_score)
 
         try:
-            draft, usage = self._generate(build_messages(question, r.passages), on_token)
+            draft = self._generate(question, evidence, ranked, on_token)
         except EndpointDown as e:
             if self.settings.fallback != "extractive":
                 raise
-            ans = self._extractive(ranking(), done, "extractive", self.settings.extractive_min_score)
-            ans.model = "none"
-            ans.fallback = f"{self.model_name} unavailable, answered extractively: {e}"
-            return ans
-        if is_not_found(draft):
-            # Small models say "not found" too readily. Overrule that only when a passage sentence
-            # answers the question strongly; then ask again without the way out.
-            evidence = max((pick.score for pick in ranking()), default=0.0)
-            if evidence < self.settings.override_score:
-                timings["generate"] = round((time.perf_counter() - t1) * 1000, 1)
-                return done(ABSTAIN_TEXT, True, [], "abstained", "the model found no answer in the passages", draft=draft, usage=usage)
-            if on_token:
-                on_token("\n")
-            draft, usage2 = self._generate(build_messages(question, r.passages, "answer_forced.txt"), on_token)
-            usage = {k: usage.get(k, 0) + usage2.get(k, 0) for k in set(usage) | set(usage2)}
-        timings["generate"] = round((time.perf_counter() - t1) * 1000, 1)
-        checked = verify(draft, r.passages, question)
-        if checked.kept and not self._relevant(question, r.query_vector, checked.citations):
-            # Supported by the passages but not an answer to this question: the classic small-model
-            # move of answering a nearby question. Let the extractive check decide instead.
-            checked.dropped += [checked.text]
-            checked.kept = 0
-        if checked.kept == 0 or is_not_found(draft):
-            ans = self._extractive(ranking(), done, "fallback-extractive", self.settings.override_score)
-            ans.draft, ans.usage, ans.verification = draft, usage, checked
-            if not ans.abstained:
-                ans.reason = "the model's answer failed citation checks; showing the best-supporting sentences"
-            return ans
-        return done(checked.text, False, checked.citations, "generated", draft=draft, usage=usage, verification=checked)
+            why = f"{self.model_name} unavailable, answered extractively: {e}"
+            return self._extractive(question, clock, ranked, r.passages, "extractive", self.settings.extractive_min_score, model="none", fallback=why)
+        clock.lap("generate")
+        if is_not_found(draft.text):
+            return self._abstain(question, clock, draft.why or "the model found no answer in the evidence", r.passages, draft)
 
-    def _generate(self, messages: list[dict[str, str]], on_token: Callable[[str], None] | None) -> tuple[str, dict]:
+        checked = verify(draft.text, evidence, question, self.similar)
+        clock.lap("verify")
+        return self._decide(question, clock, draft, checked, ranked, r.passages)
+
+    # -- generate -------------------------------------------------------------------------------
+
+    def _generate(self, question: str, evidence: list[Passage], ranked: list[Pick], on_token: Callable[[str], None] | None) -> Draft:
+        """The model's draft. When it says the evidence holds no answer, it is asked again without
+        that way out if it was unsure (probability of its "no" below `abstain_confidence`) or a
+        sentence of the evidence answers the question strongly (`override_score`)."""
+        assert self.model is not None
+        first = self._complete(build_messages(question, evidence), on_token)
+        if not is_not_found(first.text):
+            return first
+        sure = abstain_probability(first.logprobs)  # None: the model gives no probabilities (hosted)
+        best = ranked[0].score if ranked else 0.0
+        if (1.0 if sure is None else sure) >= self.settings.abstain_confidence and best < self.settings.override_score:
+            first.why = f"the model found no answer in the evidence (confidence {sure:.2f})"
+            return first
+        if on_token:
+            on_token("\n")
+        again = self._complete(build_messages(question, evidence, "answer_forced.txt"), on_token)
+        again.usage = {k: first.usage.get(k, 0) + again.usage.get(k, 0) for k in set(first.usage) | set(again.usage)}
+        again.usage["abstain_p"] = round(sure, 4) if sure is not None else -1.0
+        again.reasked = True
+        return again
+
+    def _complete(self, messages: list[dict[str, str]], on_token: Callable[[str], None] | None) -> Draft:
         assert self.model is not None
         text = self.model.generate(messages, self.settings.max_answer_tokens, on_token)
-        return text.strip(), dict(getattr(self.model, "last_usage", {}) or {})
+        usage = dict(getattr(self.model, "last_usage", {}) or {})
+        return Draft(text.strip(), usage, list(getattr(self.model, "last_logprobs", []) or []))
 
-    def _relevant(self, question: str, qvec: list[float], citations: list[Citation]) -> bool:
-        """Does some cited quote bear on the question itself (same score as extractive picks)?"""
-        from qa.extractive import sentence_score
+    # -- decide ---------------------------------------------------------------------------------
 
-        quotes = [c.quote for c in citations]
-        scores = sentence_score(question, qvec, quotes, self.retriever.embedder)
-        return max(scores, default=0.0) >= self.settings.min_relevance
+    def _decide(self, question: str, clock: _Clock, draft: Draft, checked: Verified, ranked: list[Pick], passages: list[Passage]) -> Answer:
+        """The verified draft if something of it survived and it bears on the question; else the
+        best evidence sentences, if they answer it strongly enough; else abstain."""
+        if checked.kept and self._relevant(checked.citations, ranked):
+            return Answer(
+                question, checked.text, False, checked.citations, self.model_name, clock.done(), "generated",
+                _dropped_note(checked), draft.text, passages, draft.usage, checked,
+            )
+        why = "nothing the model wrote is stated by the evidence" if not checked.kept else "the model's supported sentences do not answer the question"
+        return self._extractive(question, clock, ranked, passages, "fallback-extractive", self.settings.override_score, draft=draft, checked=checked, why=why)
 
-    def _extractive(self, ranked: list[Pick], done, mode: str, min_score: float) -> Answer:  # noqa: ANN001
+    def _relevant(self, citations: list[Citation], ranked: list[Pick]) -> bool:
+        """Does some cited quote bear on the question itself (the evidence ranking's score)?
+        Guards against the small-model move of answering a nearby question from true sentences."""
+        scores = {(p.passage.source, p.start): p.score for p in ranked}
+        return max((scores.get((c.source, c.start), 0.0) for c in citations), default=0.0) >= self.settings.min_relevance
+
+    def _extractive(
+        self, question: str, clock: _Clock, ranked: list[Pick], passages: list[Passage], mode: str, min_score: float,
+        draft: Draft | None = None, checked: Verified | None = None, why: str = "", model: str | None = None, fallback: str = "",
+    ) -> Answer:
         picks = extract(ranked, min_score)
         if not picks:
-            return done(ABSTAIN_TEXT, True, [], "abstained", "no sentence in the passages answers the question")
+            reason = f"{why}; no evidence sentence answers the question" if why else "no sentence in the passages answers the question"
+            return self._abstain(question, clock, reason, passages, draft, checked, model=model, fallback=fallback)
         citations, parts = [], []
         for n, pick in enumerate(picks, 1):
             citations.append(Citation(n, pick.passage.source, pick.start, pick.end, pick.text, round(pick.score, 3), pick.passage))
             parts.append(f"{pick.text} [{n}]")
-        return done(" ".join(parts), False, citations, mode)
+        reason = f"{why}; showing the evidence sentences that answer it best" if why else ""
+        return Answer(
+            question, " ".join(parts), False, citations, model or self.model_name, clock.done(), mode, reason,
+            draft.text if draft else "", passages, draft.usage if draft else {}, checked, fallback,
+        )
+
+    def _abstain(
+        self, question: str, clock: _Clock, reason: str, passages: list[Passage], draft: Draft | None = None,
+        checked: Verified | None = None, model: str | None = None, fallback: str = "",
+    ) -> Answer:
+        return Answer(
+            question, ABSTAIN_TEXT, True, [], model or self.model_name, clock.done(), "abstained", reason,
+            draft.text if draft else "", passages, draft.usage if draft else {}, checked, fallback,
+        )
+
+
+@dataclass
+class Draft:
+    text: str
+    usage: dict[str, float]
+    logprobs: list[tuple[str, float]]
+    why: str = ""
+    reasked: bool = False
+
+
+def abstain_probability(logprobs: list[tuple[str, float]]) -> float | None:
+    """How sure the model was of "The documents do not say": the probability of the tokens that
+    spell its first two words (after them the phrase is fixed). None when the model gave none."""
+    want = " ".join(ABSTAIN_TEXT.split()[:2])
+    text, total = "", 0.0
+    for token, lp in logprobs:
+        text += token
+        total += lp
+        if len(text.strip()) >= len(want):
+            return math.exp(total) if text.strip().lower().startswith(want.lower()) else None
+    return None
+
+
+def _dropped_note(checked: Verified) -> str:
+    if not checked.dropped:
+        return ""
+    return f"{len(checked.dropped)} unsupported sentence(s) dropped: " + "; ".join(checked.reasons)
+
+
+class _Clock:
+    """Milliseconds per stage, in the order the stages ran."""
+
+    def __init__(self) -> None:
+        self.t0 = self.last = time.perf_counter()
+        self.ms: dict[str, float] = {"retrieve": 0.0, "generate": 0.0}
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.ms[stage] = round((now - self.last) * 1000, 1)
+        self.last = now
+
+    def done(self) -> dict[str, float]:
+        self.ms["total"] = round((time.perf_counter() - self.t0) * 1000, 1)
+        return dict(self.ms)

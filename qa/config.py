@@ -38,9 +38,18 @@ class Settings(BaseSettings):
     # and stay under MiniLM's 256-token window.
     chunk_size: int = 96
     chunk_overlap: int = 16
-    # Candidates taken from each retriever before fusion, and passages given to the model.
+    # Candidates taken from each retriever before fusion, and the chunks whose sentences then compete
+    # for the prompt (the evidence stage picks sentences, not chunks).
     candidates: int = 20
-    passages: int = 4
+    passages: int = 6
+    # Evidence sentences in the prompt, in tokens: prompt length is what a CPU pays for.
+    evidence_tokens: int = 280
+    # Every retrieved document's best sentence goes into the prompt when it scores at least this share
+    # of the best sentence's score, so that answers spread over several documents are seen whole.
+    evidence_per_source: float = 0.75
+    # The model's "The documents do not say" stands only when it was at least this sure of it (the
+    # probability of its first words); an unsure one is asked again without the way out.
+    abstain_confidence: float = 0.9
     # Abstain without asking the model when the best passage is this far from the question.
     min_similarity: float = 0.30
     # Sentence-vs-question score (0.7 cosine + 0.3 shared terms) that an extractive answer needs.

@@ -27,7 +27,8 @@ class Model(Protocol):
 
     def generate(self, messages: list[dict[str, str]], max_tokens: int, on_token: Callable[[str], None] | None = None) -> str:
         """The reply (temperature 0: same input, same output), passing each piece to `on_token` as it
-        is generated. Ctrl-C stops generation and raises KeyboardInterrupt."""
+        is generated. Ctrl-C stops generation and raises KeyboardInterrupt. A model may also set
+        `last_usage` (token counts, timings) and `last_logprobs` ([(token, logprob)] of the reply)."""
         ...
 
 
@@ -144,12 +145,15 @@ class LlamaCppModel:
         self._server = xlc.Server(params)
         self._lock = threading.Lock()
         self.last_usage: dict[str, float] = {}
+        # (token, log-probability) of the last reply, in order: how sure the model was of it.
+        self.last_logprobs: list[tuple[str, float]] = []
 
     def generate(self, messages: list[dict[str, str]], max_tokens: int, on_token: Callable[[str], None] | None = None) -> str:
         """Runs llama.cpp on this thread: its callback is where tokens arrive and where a pending
         Ctrl-C is noticed (returning True from the callback stops generation)."""
-        request = {"messages": messages, "max_tokens": max_tokens, "temperature": 0.0, "stream": True, "seed": 0}
+        request = {"messages": messages, "max_tokens": max_tokens, "temperature": 0.0, "stream": True, "seed": 0, "logprobs": True}
         pieces: list[str] = []
+        self.last_logprobs = []
         state: dict = {"cancel": False, "error": None}
 
         def on_chunk(chunk: dict) -> bool:
@@ -158,6 +162,8 @@ class LlamaCppModel:
                     state["error"] = chunk["error"]
                     return True
                 for choice in chunk.get("choices", []):
+                    for lp in (choice.get("logprobs") or {}).get("content") or []:
+                        self.last_logprobs.append((lp.get("token", ""), float(lp.get("logprob", 0.0))))
                     piece = (choice.get("delta") or {}).get("content")
                     if piece:
                         pieces.append(piece)

@@ -27,7 +27,7 @@ def template(name: str) -> str:
 # a real system turn; these are defanged (their "<" or "[" swapped for a lookalike) wherever
 # untrusted text enters a prompt.
 _CONTROL = re.compile(
-    r"<\|[^|<>\s]{1,40}\|>|</?s>|\[/?INST\]|<</?SYS>>|<(?:start|end)_of_turn>|</?passage",
+    r"<\|[^|<>\s]{1,40}\|>|</?s>|\[/?INST\]|<</?SYS>>|<(?:start|end)_of_turn>|</?(?:passage|source)",
     re.IGNORECASE,
 )
 
@@ -39,10 +39,16 @@ def fence(text: str) -> str:
 
 
 def build_messages(question: str, passages: list[Passage], name: str = "answer.txt") -> list[dict[str, str]]:
-    item = template("passage.txt")
-    blocks = [
-        item.format(n=i, source=fence(Path(p.source).name.replace('"', "'")), text=fence(p.text).strip()).strip()
-        for i, p in enumerate(passages, 1)
-    ]
-    user = template(name).format(passages="\n\n".join(blocks), question=fence(question), abstain=ABSTAIN_TEXT)
+    """Evidence snippets numbered [1]..[n] in one block per source document (a file name costs
+    tokens once, not once per snippet), then the question and the instruction."""
+    blocks: list[tuple[str, list[str]]] = []
+    for i, p in enumerate(passages, 1):
+        source = fence(Path(p.source).name.replace('"', "'"))
+        line = template("snippet.txt").format(n=i, text=" ".join(fence(p.text).split())).strip()
+        if blocks and blocks[-1][0] == source:
+            blocks[-1][1].append(line)
+        else:
+            blocks.append((source, [line]))
+    evidence = "\n\n".join(template("source.txt").format(source=src, snippets="\n".join(lines)).strip() for src, lines in blocks)
+    user = template(name).format(passages=evidence, question=fence(question), abstain=ABSTAIN_TEXT)
     return [{"role": "system", "content": template("system.txt").strip()}, {"role": "user", "content": user.strip()}]

@@ -1,11 +1,12 @@
 """Small text utilities shared by retrieval, verification and extractive answering.
 
-Kept dependency-free so that the ask path does not pay for NLP imports.
+The only dependency is NLTK's Snowball stemmer (pure Python, no data files), loaded on first use.
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are aren't as at be because been before
@@ -34,15 +35,20 @@ def words(text: str) -> list[str]:
     return out
 
 
+@cache
+def _snowball():  # noqa: ANN202
+    from nltk.stem.snowball import SnowballStemmer
+
+    return SnowballStemmer("english")
+
+
+@cache
 def stem(word: str) -> str:
-    """A deliberately crude stem: good enough to match "refused"/"refusal", never used for display."""
+    """Snowball (Porter 2) stem, so "refused"/"refusal" and "invited"/"invitation" meet; numbers
+    are kept whole. For matching only, never for display."""
     if any(c.isdigit() for c in word):
         return word.replace(",", "")
-    for suffix in ("ations", "ation", "ings", "ing", "ies", "ed", "es", "s", "al"):
-        if len(word) - len(suffix) >= 4 and word.endswith(suffix):
-            word = word[: -len(suffix)]
-            break
-    return word[:7]
+    return _snowball().stem(word)
 
 
 def content_terms(text: str) -> list[str]:

@@ -1,53 +1,32 @@
 """Stage 7: citations are verified, never trusted.
 
-The model's draft is split into sentences. Each sentence keeps a citation only if the cited passage
-(one that was actually in the prompt) supports it: every number and name it states appears in that
-passage, and most of what it adds beyond the question does too. A sentence citing the wrong passage
-is re-cited to the one that supports it; a sentence nothing supports is dropped. Quotes are cut from
-the stored passage text by offset, so a quote is by construction the source text at those offsets.
+The model's draft is split into sentences. Each sentence is kept only if a quote — one sentence, or
+two adjacent sentences, of a passage that was actually in the prompt — states it, claim by claim
+(`qa.claims.check`: figures with their scale and qualifier, negation, comparison, every name in the
+same role, every added word). The quote is looked for first in the passages the sentence cites, then
+in two of them together (a sentence that merges two facts), then in any other passage (the sentence
+is re-cited); a sentence no quote states is dropped, with the reason. Quotes are cut from the stored
+passage text by offset, so a quote is by construction the source text at those offsets.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-
+from qa.claims import Similar, check
+from qa.prompt import ABSTAIN_TEXT
 from qa.types import Citation, Passage, Verified
-from qa.text import content_terms, names
 
-NOT_FOUND = re.compile(r"^\W*(not found|the (documents|passages) do(es)? not (say|contain|mention|state)|i don.?t know|no answer)", re.IGNORECASE)
+NOT_FOUND = re.compile(
+    r"^\W*(not found|" + re.escape(ABSTAIN_TEXT.rstrip(".")) + r"|the (documents|passages) do(es)? not (say|contain|mention|state)|i don.?t know|no answer)",
+    re.IGNORECASE,
+)
 _CITE = re.compile(r"\s*[\[【(]\s*(?:passages?|sources?|p)?\s*(\d+(?:\s*(?:[,;&]|and|-|–)\s*\d+)*)\s*[\]】)]", re.IGNORECASE)
 # A sentence ends at . ! or ? (optionally followed by a closing quote) and whitespace, but not after
 # an initial or a common abbreviation ("George W. Bush", "Mr. Kim", "U.S. officials").
 _SENT_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’']))\s+(?=\S)")
 _NO_BREAK = re.compile(r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Gen|Col|Lt|Prof|No|vs|U\.S|U\.N|e\.g|i\.e))\.$")
-_NUM = re.compile(r"\d+(?:[.,]\d+)*")
-MIN_COVERAGE = 0.5
 
-
-@dataclass
-class Support:
-    ok: bool
-    coverage: float  # share of the sentence's new terms found in the evidence
-    missing: list[str]  # numbers or names stated but absent from the evidence
-
-
-def _numbers(text: str) -> set[str]:
-    return {m.replace(",", "") for m in _NUM.findall(text)}
-
-
-def support(claim: str, evidence: str, question: str) -> Support:
-    """Does `evidence` state `claim`? Terms the question already contains prove nothing either way."""
-    ev_terms = set(content_terms(evidence))
-    q_terms = set(content_terms(question))
-    ev_lower = evidence.lower()
-    missing = [n for n in _numbers(claim) - _numbers(question) if n not in _numbers(evidence)]
-    missing += [w for w in names(claim) - names(question) if w not in ev_lower]
-    new = [t for t in dict.fromkeys(content_terms(claim)) if t not in q_terms]
-    if not new:
-        return Support(False, 0.0, missing)
-    coverage = sum(t in ev_terms for t in new) / len(new)
-    return Support(not missing and coverage >= MIN_COVERAGE, coverage, missing)
+Span = tuple[int, int, int]  # (passage index, absolute start, absolute end)
 
 
 def split_sentences(draft: str) -> list[tuple[str, list[int]]]:
@@ -90,61 +69,78 @@ def _cited(text: str) -> list[int]:
     return list(dict.fromkeys(nums))
 
 
-def best_quote(passage: Passage, claims: list[str]) -> tuple[int, int, float]:
-    """The sentence of `passage` that best supports `claims`, or two adjacent sentences when the pair
-    supports them clearly better than any single one."""
-    want = set()
-    for c in claims:
-        want |= set(content_terms(c))
-    sents = passage.sentence_texts()
-
-    def cover(s: int, e: int) -> float:
-        return len(want & set(content_terms(passage.text[s - passage.start : e - passage.start]))) / max(1, len(want))
-
-    best = (passage.start, passage.end, 0.0)
-    for s, e, _ in sents:
-        score = cover(s, e)
-        if score > best[2]:
-            best = (s, e, score)
-    single = best[2]
-    for (s, _, _), (_, e, _) in zip(sents, sents[1:]):
-        score = cover(s, e)
-        if score > max(best[2], single + 0.15):
-            best = (s, e, score)
-    return best
+def _spans(p: Passage, i: int) -> list[Span]:
+    """Candidate quotes of a passage: its sentences. Never two together: a bag of words from two
+    sentences lends a claim details that neither states (a sentence merging two facts is split into
+    clauses instead, each of which must have a sentence of its own)."""
+    return [(i, s, e) for s, e in (p.sentences or [(p.start, p.end)])]
 
 
-def verify(draft: str, passages: list[Passage], question: str) -> Verified:
-    """Keep supported sentences, fix their citation numbers, and build checked quotes."""
-    kept: list[tuple[str, list[int]]] = []  # (claim, 0-based passage indices)
+def _text(passages: list[Passage], span: Span) -> str:
+    p = passages[span[0]]
+    return p.text[span[1] - p.start : span[2] - p.start]
+
+
+# Where a sentence that merges two facts divides: "…internal issues, and Russia refused…".
+_CLAUSE = re.compile(r"\s*(?:;|,?\s+(?:and|but|while|whereas|because|as well as|although|though)\s+|,\s+(?:which|who|after|before|since|when)\s+)", re.IGNORECASE)
+
+
+def clauses(claim: str) -> list[str]:
+    parts = [c.strip(" ,.") for c in _CLAUSE.split(claim)]
+    return [c for c in parts if len(c.split()) >= 2]
+
+
+def find_quotes(claim: str, passages: list[Passage], cited: list[int], question: str, similar: Similar | None) -> tuple[list[Span], str]:
+    """The quote(s) that state `claim`: one sentence of a cited passage; else, for a sentence that
+    merges facts, one sentence per clause; else a sentence of another passage (re-cited). When none
+    does, the reason the first candidate failed."""
+    reasons: list[str] = []
+    others = [i for i in range(len(passages)) if i not in cited]
+
+    def first(text: str, idxs: list[int]) -> Span | None:
+        for i in idxs:
+            for sp in _spans(passages[i], i):
+                why = check(text, _text(passages, sp), question, similar)
+                if not why:
+                    return sp
+                reasons.append(why)
+        return None
+
+    for idxs in (cited, others):
+        if sp := first(claim, idxs):
+            return [sp], ""
+        parts = clauses(claim)
+        if len(parts) > 1:
+            found = [first(c, cited) or first(c, others) for c in parts]
+            if all(found):
+                return list(dict.fromkeys(sp for sp in found if sp)), ""
+    return [], (reasons[0] if reasons else "no passage states it")
+
+
+def verify(draft: str, passages: list[Passage], question: str, similar: Similar | None = None) -> Verified:
+    """Keep the sentences some quote states, cite exactly those quotes, and say why others went."""
+    kept: list[tuple[str, list[Span]]] = []
     dropped: list[str] = []
+    reasons: list[str] = []
     recited = phantom = 0
     for claim, cited in split_sentences(draft):
-        valid = [n - 1 for n in cited if 1 <= n <= len(passages)]
-        phantom += len(cited) - len(valid)
-        chosen: list[int] = []
-        if valid:
-            joint = support(claim, " ".join(passages[i].text for i in valid), question)
-            if joint.ok:
-                chosen = [i for i in valid if support(claim, passages[i].text, question).coverage > 0] or valid
-        if not chosen:
-            scored = [(support(claim, p.text, question), i) for i, p in enumerate(passages)]
-            good = [(s.coverage, -i, i) for s, i in scored if s.ok]
-            if good:
-                chosen = [max(good)[2]]
-                recited += 1
-        if chosen:
-            kept.append((claim, chosen))
+        valid = list(dict.fromkeys(n - 1 for n in cited if 1 <= n <= len(passages)))
+        phantom += len(cited) - len([n for n in cited if 1 <= n <= len(passages)])
+        spans, why = find_quotes(claim, passages, valid, question, similar)
+        if spans:
+            recited += any(sp[0] not in valid for sp in spans)
+            kept.append((claim, spans))
         else:
             dropped.append(claim)
+            reasons.append(why)
 
-    numbering: dict[int, int] = {}
+    numbering: dict[Span, int] = {}
     parts: list[str] = []
-    for claim, idxs in kept:
-        for i in idxs:
-            numbering.setdefault(i, len(numbering) + 1)
+    for claim, spans in kept:
+        for sp in spans:
+            numbering.setdefault(sp, len(numbering) + 1)
         body = claim.rstrip()
-        marks = "".join(f"[{numbering[i]}]" for i in idxs)
+        marks = "".join(f"[{numbering[sp]}]" for sp in spans)
         if re.search(r"[.!?][\"”’']$", body):  # keep a closing quote where the writer put it
             parts.append(f"{body} {marks}")
             continue
@@ -152,14 +148,10 @@ def verify(draft: str, passages: list[Passage], question: str) -> Verified:
         if body and body[-1] in ".!?":
             body, end = body[:-1], body[-1]
         parts.append(f"{body} {marks}{end or '.'}")
-    citations = []
-    for i, n in numbering.items():
-        p = passages[i]
-        claims = [c for c, idxs in kept if i in idxs]
-        s, e, score = best_quote(p, claims)
-        quote = p.text[s - p.start : e - p.start]
-        citations.append(Citation(n, p.source, s, e, quote, round(score, 3), p))
-    return Verified(" ".join(parts), citations, len(kept), dropped, recited, phantom)
+    citations = [
+        Citation(n, passages[sp[0]].source, sp[1], sp[2], _text(passages, sp), 1.0, passages[sp[0]]) for sp, n in numbering.items()
+    ]
+    return Verified(" ".join(parts), citations, len(kept), dropped, recited, phantom, reasons)
 
 
 def is_not_found(draft: str) -> bool:

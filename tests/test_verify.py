@@ -6,7 +6,8 @@ import re
 
 from qa.types import Passage
 from qa.split import sentence_spans
-from qa.verify import split_sentences, support, verify
+from qa.claims import check, quantities
+from qa.verify import split_sentences, verify
 
 SOURCE = (
     "Russia is much less important to North Korea than China. "
@@ -40,7 +41,7 @@ def test_wrong_number_is_recited_to_the_supporting_passage() -> None:
     assert v.citations[0].passage is TRADE and v.citations[0].n == 1
 
 
-def test_phantom_citation_is_dropped_and_counted() -> None:
+def test_phantom_citation_is_counted_and_recited_to_a_given_passage() -> None:
     v = verify("Annual trade is worth about $100 million [7].", [TRADE], QUESTION)
     assert v.phantom == 1
     assert [c.n for c in v.citations] == [1]  # re-cited to the passage that was given
@@ -75,9 +76,55 @@ def test_renumbering_follows_first_use() -> None:
     assert [c.passage for c in v.citations] == [KREMLIN, TRADE]
 
 
-def test_support_requires_new_terms_in_evidence() -> None:
-    assert support("It is worth $100 million.", TRADE.text, QUESTION).ok
-    assert not support("Annual trade between Russia and North Korea.", TRADE.text, QUESTION).ok  # restates the question
+def test_unsupported_sentence_with_a_nonexistent_citation_is_dropped() -> None:
+    v = verify("Kim travelled to Moscow by armoured train [9].", [TRADE, KREMLIN], "How did Kim travel?")
+    assert v.kept == 0 and v.phantom == 1 and v.citations == [] and v.reasons
+
+
+# -- claim-level checks: each against the quoted sentence, not the passage -----------------------
+
+TRADE_Q = "Annual trade between Russia and North Korea is worth only about $100 million, less than 2% of trade with China."
+
+
+def test_figures_keep_their_scale_unit_and_bound() -> None:
+    assert check("Trade is worth about $100 million.", TRADE_Q, QUESTION) == ""
+    assert "100 billion" in check("Trade is worth about $100 billion.", TRADE_Q, QUESTION)
+    assert check("It is more than 2% of trade with China.", TRADE_Q, QUESTION)
+    assert check("It is less than 2% of trade with China.", TRADE_Q, QUESTION) == ""
+    assert check("Trade is worth about 200 million.", TRADE_Q, QUESTION)
+    assert [q.value for q in quantities("$1.5bn and 70th, about twenty")] == [1.5e9, 70, 20]
+
+
+def test_polarity_and_comparison() -> None:
+    quote = "Kim did not attend the parade in Moscow."
+    assert check("Kim attended the parade in Moscow.", quote, "Did Kim attend?")
+    assert check("Kim did not attend the parade in Moscow.", quote, "Did Kim attend?") == ""
+    assert check("Russia is much more important to North Korea than China.", SOURCE.split(". ")[0] + ".", "How important is Russia?")
+    assert check("Kim did not stay in Pyongyang.", KREMLIN.text, "Where did Kim stay?")
+
+
+def test_names_must_be_in_the_quote_in_the_same_role() -> None:
+    quote = "Putin invited Kim to Moscow, and the envoy flew from Pyongyang to Vladivostok."
+    assert check("Putin invited Kim to Moscow.", quote, "Who invited whom?") == ""
+    assert "swap" in check("Kim invited Putin to Moscow.", quote, "Who invited whom?")
+    assert check("The envoy flew from Vladivostok to Pyongyang.", quote, "Where did the envoy fly?")
+    assert check("Xi invited Kim to Moscow.", quote, "Who invited whom?")
+    # a name at the start of the sentence is a name too
+    assert check("Gorbachev invited Kim.", quote, "Who invited Kim?")
+
+
+def test_a_detail_from_a_neighbouring_sentence_is_not_lent_to_the_quote() -> None:
+    passage_ = passage("Kim went to Moscow on Monday afternoon. A new train line between the cities opened in May.", offset=0)
+    v = verify("Kim went to Moscow by train [1].", [passage_], "How did Kim go to Moscow?")
+    assert v.kept == 0 and "train" in v.reasons[0]
+
+
+def test_paraphrase_is_kept_when_a_similarity_function_vouches_for_it() -> None:
+    quote = "Kim refused an invitation to visit Moscow."
+    assert check("Kim declined an invitation to visit Moscow.", quote, "What did Kim do?")  # strict without meaning
+    near = {"declined": 0.63, "flew": 0.2}
+    assert check("Kim declined an invitation to visit Moscow.", quote, "What did Kim do?", lambda ws, _p: [near.get(w, 0) for w in ws]) == ""
+    assert check("Kim flew to visit Moscow.", quote, "What did Kim do?", lambda ws, _p: [near.get(w, 0) for w in ws])
 
 
 def test_initials_and_closing_quotes_do_not_break_sentences() -> None:

@@ -1,0 +1,318 @@
+"""Claim-level support: does this quoted sentence state this claim?
+
+The verifier asks this of every answer sentence against the one or two sentences it quotes — never
+against the whole passage, where a neighbouring sentence could lend a claim a word it does not have.
+A claim is supported only when every one of these holds:
+
+- numbers: each figure of the claim is in the quote with the same value after scale (million ≠
+  billion), the same unit ($, %, ordinal) and no opposite qualifier ("less than" ≠ "more than");
+- polarity: a negation the claim states is in the quote, and a word the quote negates is not
+  asserted by the claim;
+- comparison: a directional word of the claim (more/less, before/after, largest/smallest) has the
+  same direction in the quote, never the opposite;
+- names: every name the claim adds is in the quote, in the same role (who did what to whom, from
+  where to where: the preposition before it, and the order of bare names);
+- content: every other word the claim adds (beyond the question) is in the quote, inflections
+  matched by a Snowball stemmer and, when a word-similarity function is given, paraphrases
+  matched by meaning ("declined" for "refused").
+
+Each check returns a reason when it fails, so `qa ask -v` can say why a sentence was dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from qa.text import STOPWORDS, stem, words
+
+# word-similarity function: (claim words, quote words) -> best cosine per claim word
+Similar = Callable[[list[str], list[str]], list[float]]
+
+# A paraphrase must be at least this close in meaning (MiniLM cosine of the single words) to a
+# word of the quote: "declined"/"refused" 0.63, "trip"/"visit" 0.66; "airplane"/"train" 0.37.
+PARAPHRASE_MIN = 0.6
+
+_SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9, "trillion": 1e12}
+_WORDNUM = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen twenty".split()
+    )
+} | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12}
+_LOWER = r"less than|fewer than|under|below|at most|up to|no more than|nearly|almost|just under"
+_UPPER = r"more than|over|above|at least|greater than|just over|upwards of|in excess of"
+_QUANTITY = re.compile(
+    rf"(?:(?P<qual>{_LOWER}|{_UPPER}|about|around|approximately|roughly|some|only|just)\s+)?"
+    r"(?P<cur>US\$|\$|€|£|¥)?\s?"
+    rf"(?P<num>\d+(?:[,.]\d+)*|{'|'.join(sorted(_WORDNUM, key=len, reverse=True))})(?P<ord>st|nd|rd|th)?"
+    r"(?:\s?(?P<scale>thousand|million|billion|trillion|bn|mn|k|m|b)\b)?"
+    r"\s?(?P<unit>%|percent\b|per cent\b)?",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: float
+    unit: str  # "$", "%", "th" (ordinal), "" (plain)
+    direction: str  # "<", ">", "" (exact or approximate)
+    raw: str
+
+
+def quantities(text: str) -> list[Quantity]:
+    out = []
+    for m in _QUANTITY.finditer(text):
+        num = m.group("num").lower()
+        if num in _WORDNUM:
+            value = float(_WORDNUM[num])
+        else:
+            digits = num.replace(",", "")
+            if digits.count(".") > 1:
+                digits = digits.replace(".", "")
+            try:
+                value = float(digits)
+            except ValueError:
+                continue
+        if num in _WORDNUM and not (m.group("scale") or m.group("cur") or m.group("unit")) and value < 2:
+            continue  # "one of the", "zero-sum": words, not figures
+        scale = (m.group("scale") or "").lower()
+        if scale in ("m", "b", "k") and not m.group("cur"):
+            scale = ""  # "5 m" is metres more often than millions; only "$5m" is money
+        value *= _SCALE.get(scale, 1.0)
+        unit = "$" if m.group("cur") else "%" if m.group("unit") else "th" if m.group("ord") else ""
+        qual = (m.group("qual") or "").lower()
+        direction = "<" if re.fullmatch(_LOWER, qual) else ">" if re.fullmatch(_UPPER, qual) else ""
+        out.append(Quantity(value, unit, direction, m.group(0).strip()))
+    return out
+
+
+def _numbers_ok(claim: str, quote: str, question: str) -> str:
+    asked = {q.value for q in quantities(question)}
+    have = quantities(quote)
+    for q in quantities(claim):
+        if q.value in asked and not any(h.value == q.value for h in have):
+            continue  # the question's own figure, repeated
+        same = [h for h in have if abs(h.value - q.value) <= 1e-9 * max(1.0, abs(q.value))]
+        if not same:
+            return f"the figure {q.raw!r} is not in the quote"
+        if q.unit and not any(h.unit in (q.unit, "") for h in same):
+            return f"the figure {q.raw!r} has another unit in the quote"
+        if q.direction and not any(h.direction == q.direction for h in same):
+            return f"{q.raw!r} qualifies the figure differently from the quote"
+        if any(h.direction and q.direction and h.direction != q.direction for h in same):
+            return f"{q.raw!r} is the opposite bound of the quote's"
+    return ""
+
+
+# Words that negate what follows, and verbs that carry a negation in themselves.
+_NEGATORS = frozenset("not n't never no none nobody nothing neither nor without cannot".split())
+_NEG_VERBS = ("refus", "declin", "deni", "reject", "fail", "lack", "absent", "unabl", "cancel", "avoid", "skip", "prevent")
+
+
+def _toks(text: str) -> list[str]:
+    """Lower-case tokens, keeping negators that `words` would merge ("didn't" -> "did", "n't")."""
+    out = []
+    for w in words(text.replace("n’t", " n't").replace("n't", " n't")):
+        out.append(w)
+    return out
+
+
+def _negated(tokens: list[str]) -> set[str]:
+    """Stems of the words that a negator governs (the next few tokens)."""
+    out: set[str] = set()
+    for i, t in enumerate(tokens):
+        if t in _NEGATORS or t == "n't":
+            for w in tokens[i + 1 : i + 5]:
+                if w not in STOPWORDS:
+                    out.add(stem(w))
+    return out
+
+
+def _polarity_ok(claim: str, quote: str, question: str) -> str:
+    ct, qt = _toks(claim), _toks(quote)
+    claim_neg = any(t in _NEGATORS or t == "n't" for t in ct)
+    quote_neg = any(t in _NEGATORS or t == "n't" for t in qt) or any(stem(t).startswith(_NEG_VERBS) for t in qt)
+    question_neg = any(t in _NEGATORS or t == "n't" for t in _toks(question))
+    if claim_neg and not quote_neg and not question_neg:
+        return "the claim negates what the quote does not"
+    claim_stems = {stem(t) for t in ct if t not in STOPWORDS}
+    flipped = (_negated(qt) & claim_stems) - _negated(ct)
+    claim_negative = claim_neg or any(stem(t).startswith(_NEG_VERBS) for t in ct)
+    if flipped and not claim_negative:
+        return f"the quote negates {sorted(flipped)[0]!r}, the claim asserts it"
+    return ""
+
+
+# Directional words: a claim may not turn one into its opposite, nor add one the quote lacks.
+_DIRECTIONS = [
+    ({"more", "greater", "higher", "larger", "bigger", "over", "above", "exceed", "most", "largest", "biggest", "highest", "maximum", "increas", "rise", "rose", "grow", "grew"},
+     {"less", "fewer", "lower", "smaller", "under", "below", "least", "smallest", "lowest", "minimum", "decreas", "fall", "fell", "drop", "shrink", "shrank"}),
+    ({"before", "earlier", "prior", "preced", "first"}, {"after", "later", "follow", "subsequ", "last"}),
+]
+
+
+def _direction(tok: str) -> tuple[int, int] | None:
+    s = stem(tok)
+    for i, (up, down) in enumerate(_DIRECTIONS):
+        if tok in up or s in up or any(s.startswith(u) for u in up if len(u) > 4):
+            return i, 1
+        if tok in down or s in down or any(s.startswith(d) for d in down if len(d) > 4):
+            return i, -1
+    return None
+
+
+def _comparison_ok(claim: str, quote: str, question: str) -> str:
+    asked = {d for t in _toks(question) if (d := _direction(t))}
+    have = {d for t in _toks(quote) if (d := _direction(t))}
+    for t in _toks(claim):
+        d = _direction(t)
+        if d is None or d in have:
+            continue
+        if (d[0], -d[1]) in have:
+            return f"{t!r} is the opposite of the quote"
+        if d not in asked:
+            return f"the quote does not say {t!r}"
+    return ""
+
+
+# Prepositions that fix an entity's role: the place left vs the place reached, the actor of a
+# passive, the thing compared against.
+_ROLES = frozenset("from to by than against into".split())
+_SPEECH = ("said", "say", "says", "according", "announc", "told", "report", "state", "add", "quot", "spokes", "claim")
+_NAME = re.compile(r"\b([A-Z][\w’'-]*(?:\s+(?:[A-Z][\w’'-]*|of|de|al))*)")
+
+
+def names(text: str) -> list[str]:
+    """Capitalised words and runs ("North Korea", "Kim Jong-un"), sentence-initial ones included
+    unless they are ordinary function words ("The", "According")."""
+    out = []
+    for m in _NAME.finditer(text):
+        parts = [p for p in re.split(r"\s+", m.group(1)) if p[:1].isupper()]
+        while parts and parts[0].lower().strip("’'") in STOPWORDS:
+            parts.pop(0)
+        for p in parts:
+            w = p.lower().replace("’", "'")
+            w = w[:-2] if w.endswith("'s") else w.strip("'")
+            if w and w not in STOPWORDS and not w.isdigit():
+                out.append(w)
+    return list(dict.fromkeys(out))
+
+
+def _same_name(a: str, b: str) -> bool:
+    """"russia"/"russian", "korea"/"korean": one name, two word forms."""
+    if a == b:
+        return True
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 4 and long.startswith(short) and len(long) - len(short) <= 3
+
+
+def _positions(name: str, tokens: list[str]) -> list[int]:
+    return [i for i, t in enumerate(tokens) if _same_name(name, t)]
+
+
+def _role(tokens: list[str], i: int) -> str:
+    for t in reversed(tokens[max(0, i - 3) : i]):
+        if t in _ROLES:
+            return t
+        if t not in ("the", "a", "an") and not t[:1].isupper():
+            break
+    return ""
+
+
+def _speaker(tokens: list[str], i: int) -> bool:
+    return any(t.startswith(_SPEECH) for t in tokens[max(0, i - 3) : i + 4])
+
+
+def _names_ok(claim: str, quote: str, question: str) -> str:
+    asked = names(question)
+    cn = names(claim)
+    qtok = [w.replace("’", "'") for w in words(quote)]
+    ctok = [w.replace("’", "'") for w in words(claim)]
+    qnames = names(quote)
+    for n in cn:
+        if not any(_same_name(n, q) for q in qnames) and not _positions(n, qtok):
+            if any(_same_name(n, a) for a in asked):
+                continue
+            return f"the name {n!r} is not in the quote"
+    # roles: the preposition that fixes each name's role must agree
+    placed = []
+    for n in cn:
+        cpos, qpos = _positions(n, ctok), _positions(n, qtok)
+        if not cpos or not qpos:
+            continue
+        crole = _role(ctok, cpos[0])
+        qroles = {_role(qtok, i) for i in qpos}
+        if crole and crole not in qroles and (qroles & _ROLES or crole in ("from", "to", "than")):
+            return f"{n!r} has another role in the quote ({crole!r})"
+        if not crole and "" not in qroles and qroles & {"from", "to", "than"}:
+            return f"{n!r} has another role in the quote"
+        if not crole and "" in qroles and not _speaker(ctok, cpos[0]) and not _speaker(qtok, qpos[0]):
+            placed.append((cpos[0], min(i for i in qpos if _role(qtok, i) == ""), n))
+    # bare names (subject/object): their order must agree, except in a list ("Russia and China")
+    for (c1, q1, a), (c2, q2, b) in zip(placed, placed[1:]):
+        if (c1 < c2) == (q1 < q2) or a == b:
+            continue
+        lo, hi = sorted((q1, q2))
+        between = qtok[lo + 1 : hi]
+        if len(between) <= 3 and any(t in ("and", "or", "nor", "&") for t in between):
+            continue
+        return f"{a!r} and {b!r} swap roles against the quote"
+    return ""
+
+
+def _content_ok(claim: str, quote: str, question: str, similar: Similar | None) -> str:
+    asked = {stem(w) for w in words(question)}
+    have = {stem(w) for w in words(quote)}
+    name_words = set(names(claim))
+    new = []
+    for w in words(claim):
+        if w in STOPWORDS or w in _NEGATORS or any(c.isdigit() for c in w) or len(w) < 2:
+            continue
+        if w in name_words or w in _WORDNUM or w in _SCALE:
+            continue
+        s = stem(w)
+        if s in have or s in asked or _direction(w):
+            continue
+        new.append(w)
+    new = list(dict.fromkeys(new))
+    if not new:
+        return ""
+    if similar is None:
+        return f"the quote does not say {new[0]!r}"
+    pool = [w for w in dict.fromkeys(words(quote)) if w not in STOPWORDS and not any(c.isdigit() for c in w)]
+    if not pool:
+        return f"the quote does not say {new[0]!r}"
+    for w, best in zip(new, similar(new, pool)):
+        if best < PARAPHRASE_MIN:
+            return f"the quote does not say {w!r}"
+    return ""
+
+
+def check(claim: str, quote: str, question: str, similar: Similar | None = None) -> str:
+    """Why `quote` does not state `claim` ("" when it does). Cheap checks first."""
+    for test in (_numbers_ok, _names_ok, _polarity_ok, _comparison_ok):
+        why = test(claim, quote, question)
+        if why:
+            return why
+    return _content_ok(claim, quote, question, similar)
+
+
+def similarity(embedder) -> Similar:  # noqa: ANN001 - any object with .embed(list[str]) -> unit vectors
+    """Word-meaning similarity from the already-loaded sentence embedder, one vector per word,
+    cached for the life of the answerer (answers reuse the passages' words)."""
+    import numpy as np
+
+    vectors: dict[str, np.ndarray] = {}
+
+    def similar(claim_words: list[str], quote_words: list[str]) -> list[float]:
+        todo = [w for w in dict.fromkeys(claim_words + quote_words) if w not in vectors]
+        if todo:
+            for w, v in zip(todo, embedder.embed(todo)):
+                vectors[w] = np.asarray(v, dtype=np.float32)
+        pool = np.stack([vectors[w] for w in quote_words])
+        return [float((pool @ vectors[w]).max()) for w in claim_words]
+
+    return similar
