@@ -203,6 +203,42 @@ class LlamaCppModel:
         return "".join(pieces)
 
 
+Reply = "str | Exception | Callable[[list[dict[str, str]]], str]"
+
+
+class ScriptedModel:
+    """A model that replays queued replies, in order (like simonw/llm's MockModel): every branch of
+    the answer logic can be tested in milliseconds, and what it was asked is kept in `prompts`."""
+
+    def __init__(self, name: str = "scripted") -> None:
+        self.name = name
+        self.queue: list[tuple[Reply, list[tuple[str, float]]]] = []
+        self.prompts: list[list[dict[str, str]]] = []
+        self.last_usage: dict[str, float] = {}
+        self.last_logprobs: list[tuple[str, float]] = []
+
+    def enqueue(self, reply: Reply, logprobs: list[tuple[str, float]] | None = None) -> ScriptedModel:
+        """Queue a reply — text, an exception to raise, or a function of the messages (to cite a
+        snippet by the number the prompt gave it) — with the token log-probabilities to report."""
+        self.queue.append((reply, logprobs or []))
+        return self
+
+    def generate(self, messages: list[dict[str, str]], max_tokens: int, on_token: Callable[[str], None] | None = None) -> str:
+        self.prompts.append(messages)
+        if not self.queue:
+            raise AssertionError("ScriptedModel: no reply queued")
+        reply, self.last_logprobs = self.queue.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        if callable(reply):
+            reply = reply(messages)
+        for piece in reply.split(" "):
+            if on_token:
+                on_token(piece + " ")
+        self.last_usage = {"prompt_tokens": sum(len(m["content"]) // 4 for m in messages), "completion_tokens": len(reply.split())}
+        return reply
+
+
 def _packaged_factory(key: str) -> Callable[[Settings], Model]:
     def make(settings: Settings) -> Model:
         return LlamaCppModel(PACKAGED[key].ensure(), settings, name=key)

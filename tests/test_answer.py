@@ -1,0 +1,172 @@
+"""Every branch of `Answerer.ask`, driven by a ScriptedModel: not found, forced re-ask, partial drop,
+re-citation, relevance fallback, extractive fallback, endpoint down, retrieval threshold.
+
+The passages are handed over by a list instead of Chroma (retrieval has its own integration tests);
+the embedder is the real one, so evidence ranking and relevance are what `qa ask` computes."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.answer import Answerer
+from qa.config import Settings
+from qa.errors import EndpointDown
+from qa.models import ScriptedModel
+from qa.prompt import ABSTAIN_TEXT
+from qa.retrieve import Retrieval
+from qa.split import sentence_spans
+from qa.types import Passage
+
+DOCS = {
+    "kremlin.txt": "A spokesman for the Kremlin announced on Thursday that Mr Kim had decided to stay in Pyongyang due to internal issues. "
+    "The announcement came only hours after Moscow had said preparations were under way.",
+    "trade.txt": "Annual trade between Russia and North Korea is worth only about $100 million, less than 2% of North Korea's trade with China. "
+    "North Korean coal and textiles are in little demand in Russia.",
+    "rail.txt": "Russia hopes to link the Trans-Siberian railway with a railway through North Korea to South Korea. "
+    "The project would carry freight from the port of Busan to Europe.",
+}
+SURE = [("The", -0.01), (" documents", -0.01)]  # p(abstain) ~ 0.98
+UNSURE = [("The", -0.4), (" documents", -0.6)]  # p(abstain) ~ 0.37
+
+
+class ListRetriever:
+    def __init__(self, embedder) -> None:  # noqa: ANN001
+        self.embedder = embedder
+        self.passages = []
+        for src, text in DOCS.items():
+            self.passages.append(Passage(src, src, 0, len(text), text, sentence_spans(text)))
+
+    def retrieve(self, question: str) -> Retrieval:
+        qvec = self.embedder.embed([question])[0]
+        vecs = self.embedder.embed([p.text for p in self.passages])
+        for p, v in zip(self.passages, vecs):
+            p.similarity = float(sum(a * b for a, b in zip(qvec, v)))
+        ranked = sorted(self.passages, key=lambda p: -p.similarity)
+        return Retrieval(question, ranked, len(ranked), qvec)
+
+
+@pytest.fixture(scope="module")
+def embedder():  # noqa: ANN201
+    from qa.embed import Embedder
+
+    return Embedder("all-MiniLM-L6-v2", prefer_onnx=False)
+
+
+@pytest.fixture
+def make(embedder):  # noqa: ANN001, ANN201
+    def build(model: ScriptedModel | None, **settings) -> Answerer:  # noqa: ANN003
+        return Answerer(Settings(**settings), ListRetriever(embedder), model)
+
+    return build
+
+
+def cite(needle: str, text: str):  # noqa: ANN201
+    """A reply that cites the snippet containing `needle` by the number the prompt gave it."""
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        for line in messages[-1]["content"].splitlines():
+            if needle in line and line.startswith("["):
+                return text.format(n=int(line[1 : line.index("]")]))
+        raise AssertionError(f"{needle!r} not in the prompt")
+
+    return reply
+
+
+def other_than(needle: str, text: str):  # noqa: ANN201
+    """A reply citing a snippet that does NOT contain `needle`."""
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        for line in messages[-1]["content"].splitlines():
+            if line.startswith("[") and needle not in line:
+                return text.format(n=int(line[1 : line.index("]")]))
+        raise AssertionError("one snippet only")
+
+    return reply
+
+
+def test_sure_not_found_abstains(make) -> None:  # noqa: ANN001
+    model = ScriptedModel().enqueue(ABSTAIN_TEXT, SURE)
+    a = make(model).ask("What colour is the railway project's logo?")
+    assert a.abstained and a.mode == "abstained" and a.citations == []
+    assert "no answer" in a.reason and len(model.prompts) == 1
+
+
+def test_unsure_not_found_is_asked_again_without_the_way_out(make) -> None:  # noqa: ANN001
+    model = ScriptedModel().enqueue(ABSTAIN_TEXT, UNSURE)
+    model.enqueue(cite("internal issues", "Kim stayed in Pyongyang due to internal issues [{n}]."))
+    a = make(model).ask("Why did Kim stay in Pyongyang?")
+    assert len(model.prompts) == 2
+    assert ABSTAIN_TEXT not in model.prompts[1][1]["content"]  # the forced prompt has no way out
+    assert a.mode == "generated" and not a.abstained and a.verification.recited == 0
+    assert "internal issues" in a.citations[0].quote and a.citations[0].source == "kremlin.txt"
+
+
+def test_partial_draft_keeps_the_supported_sentence_and_says_what_it_dropped(make) -> None:  # noqa: ANN001
+    model = ScriptedModel()
+    answerer = make(model)
+    model.enqueue(cite("$100 million", "Annual trade is worth about $100 million [{n}]. It is worth $100 billion [{n}]."))
+    a = answerer.ask("How much is annual trade between Russia and North Korea worth?")
+    assert a.mode == "generated" and "$100 million" in a.text and "billion" not in a.text
+    assert a.verification is not None and len(a.verification.dropped) == 1
+    assert "dropped" in a.reason and a.to_json()["dropped"] == 1
+
+
+def test_wrong_citation_number_is_recited_to_the_stating_sentence(make) -> None:  # noqa: ANN001
+    model = ScriptedModel()
+    answerer = make(model)
+    model.enqueue(other_than("$100 million", "Annual trade is worth about $100 million [{n}]."))
+    a = answerer.ask("How much is annual trade between Russia and North Korea worth?")
+    assert a.mode == "generated"
+    assert a.citations[0].source == "trade.txt" and "$100 million" in a.citations[0].quote
+    assert a.verification is not None and a.verification.recited == 1
+    assert DOCS["trade.txt"][a.citations[0].start : a.citations[0].end] == a.citations[0].quote
+
+
+def test_supported_but_irrelevant_answer_falls_back_to_the_evidence(make) -> None:  # noqa: ANN001
+    model = ScriptedModel()
+    answerer = make(model, min_relevance=0.5)
+    model.enqueue("North Korean coal and textiles are in little demand in Russia [1].")
+    a = answerer.ask("Why did Kim decide to stay in Pyongyang?")
+    assert a.mode in ("fallback-extractive", "abstained")
+    assert "coal" not in a.text
+    assert "do not answer the question" in a.reason
+
+
+def test_unsupported_draft_falls_back_to_extractive(make) -> None:  # noqa: ANN001
+    model = ScriptedModel()
+    answerer = make(model, override_score=0.3)
+    model.enqueue("Kim flew to Moscow on an airplane [1].")
+    a = answerer.ask("Why did Kim decide to stay in Pyongyang?")
+    assert a.mode == "fallback-extractive" and not a.abstained
+    assert "internal issues" in a.text and a.citations[0].source == "kremlin.txt"
+    assert a.draft.startswith("Kim flew") and "nothing the model wrote" in a.reason
+
+
+def test_unsupported_draft_and_weak_evidence_abstains(make) -> None:  # noqa: ANN001
+    model = ScriptedModel()
+    answerer = make(model, override_score=0.99)
+    model.enqueue("Kim flew to Moscow on an airplane [1].")
+    a = answerer.ask("Why did Kim decide to stay in Pyongyang?")
+    assert a.abstained and a.mode == "abstained" and "no evidence sentence" in a.reason
+
+
+def test_endpoint_down_answers_extractively_only_when_asked_to(make) -> None:  # noqa: ANN001
+    model = ScriptedModel().enqueue(EndpointDown("connection refused"))
+    with pytest.raises(EndpointDown):
+        make(model).ask("Why did Kim decide to stay in Pyongyang?")
+    model.enqueue(EndpointDown("connection refused"))
+    a = make(model, fallback="extractive").ask("Why did Kim decide to stay in Pyongyang?")
+    assert a.model == "none" and a.mode == "extractive" and "connection refused" in a.fallback
+    assert a.to_json()["fallback"]
+
+
+def test_question_far_from_every_passage_is_not_given_to_the_model(make) -> None:  # noqa: ANN001
+    model = ScriptedModel()
+    a = make(model, min_similarity=0.9).ask("What is the boiling point of tungsten?")
+    assert a.abstained and model.prompts == [] and "no passage is close" in a.reason
+
+
+def test_no_model_answers_with_evidence_sentences(make) -> None:  # noqa: ANN001
+    a = make(None).ask("How much is annual trade between Russia and North Korea worth?")
+    assert a.mode == "extractive" and "$100 million" in a.text
+    assert a.to_json()["mode"] == "extractive"
