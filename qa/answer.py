@@ -195,7 +195,7 @@ class _Clock:
 
     def __init__(self) -> None:
         self.t0 = self.last = time.perf_counter()
-        self.ms: dict[str, float] = {"retrieve": 0.0, "generate": 0.0}
+        self.ms: dict[str, float] = {}
 
     def lap(self, stage: str) -> None:
         now = time.perf_counter()
@@ -203,5 +203,8 @@ class _Clock:
         self.last = now
 
     def done(self) -> dict[str, float]:
-        self.ms["total"] = round((time.perf_counter() - self.t0) * 1000, 1)
-        return dict(self.ms)
+        """Every stage that ran, plus "retrieve" and "generate" always (0 when skipped) and "total"."""
+        out = {"retrieve": 0.0} | self.ms
+        out.setdefault("generate", 0.0)
+        out["total"] = round((time.perf_counter() - self.t0) * 1000, 1)
+        return out

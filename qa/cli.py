@@ -111,7 +111,7 @@ def ask(
     collection: CollectionOpt = None,
     model: ModelOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object per answer.")] = False,
-    passages: Annotated[Optional[int], typer.Option("--passages", "-k", help="Passages given to the model.")] = None,
+    passages: Annotated[Optional[int], typer.Option("--passages", "-k", help="Retrieved chunks whose sentences compete for the prompt.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show timings and why an answer was abstained.")] = False,
     fallback: FallbackOpt = None,
 ) -> None:
@@ -145,7 +145,7 @@ def _render_one(answerer, question: str, json_out: bool, verbose: bool, many: bo
         render.as_json(_noted(answerer.ask(question)))
         return
     if not sys.stdout.isatty():
-        render.plain(_noted(answerer.ask(question)))
+        render.plain(_noted(answerer.ask(question)), verbose=verbose)
         if many:
             print()
         return

@@ -9,13 +9,27 @@ from typing import TextIO
 from qa.types import Answer
 
 
-def plain(answer: Answer, out: TextIO = sys.stdout) -> None:
+def plain(answer: Answer, out: TextIO = sys.stdout, verbose: bool = False, err: TextIO | None = None) -> None:
     out.write(answer.text.strip() + "\n")
     if answer.citations:
         out.write("\nSources:\n")
         for c in answer.citations:
             out.write(f"[{c.n}] {c.source} (chars {c.start}-{c.end})\n    \u201c{c.quote}\u201d\n")
     out.flush()
+    if verbose:  # on stderr, so that piped answers stay clean
+        err = err or sys.stderr
+        err.write(details(answer) + "\n")
+        err.flush()
+
+
+def details(answer: Answer) -> str:
+    """What happened, for -v: the mode, why, what verification dropped, and where the time went."""
+    t = answer.timings_ms
+    dropped = len(answer.verification.dropped) if answer.verification else 0
+    lines = [f"mode {answer.mode} · model {answer.model} · dropped {dropped} · " + " · ".join(f"{k} {v:.0f} ms" for k, v in t.items())]
+    if answer.reason:
+        lines.append(f"reason: {answer.reason}")
+    return "\n".join(lines)
 
 
 def as_json(answer: Answer, out: TextIO = sys.stdout) -> None:
@@ -29,7 +43,7 @@ def rich_answer(answer: Answer, console, verbose: bool = False) -> None:  # noqa
 
     style = "yellow" if answer.abstained else ""
     console.print(Text(answer.text.strip(), style=style))
-    if answer.reason and (verbose or answer.mode == "fallback-extractive"):
+    if answer.reason and answer.mode == "fallback-extractive" and not verbose:
         console.print(Text(answer.reason, style="dim"))
     if answer.citations:
         console.print()
@@ -38,8 +52,4 @@ def rich_answer(answer: Answer, console, verbose: bool = False) -> None:  # noqa
             console.print(f"[cyan][{c.n}][/cyan] {escape(c.source)} [dim](chars {c.start}-{c.end})[/dim]")
             console.print(Text(f"    \u201c{c.quote}\u201d", style="italic"))
     if verbose:
-        t = answer.timings_ms
-        console.print(
-            f"[dim]model {answer.model} · mode {answer.mode} · retrieve {t['retrieve']:.0f} ms · "
-            f"generate {t['generate']:.0f} ms · total {t['total']:.0f} ms[/dim]"
-        )
+        console.print(Text(details(answer), style="dim"))
