@@ -23,6 +23,7 @@ from qa.evidence import Pick, extract, rank_sentences, select
 from qa.models import Model
 from qa.prompt import ABSTAIN_TEXT, build_messages
 from qa.retrieve import Retriever
+from qa.text import content_terms
 from qa.types import Answer, Citation, Passage, Verified
 from qa.verify import is_not_found, verify
 
@@ -121,12 +122,39 @@ class Answerer:
         """The verified draft if something of it survived and it bears on the question; else the
         best evidence sentences, if they answer it strongly enough; else abstain."""
         if checked.kept and self._relevant(checked.citations, ranked):
+            text, citations = self._complete_sources(checked.text, checked.citations, ranked)
             return Answer(
-                question, checked.text, False, checked.citations, self.model_name, clock.done(), "generated",
+                question, text, False, citations, self.model_name, clock.done(), "generated",
                 _dropped_note(checked), draft.text, passages, draft.usage, checked,
             )
         why = "nothing the model wrote is stated by the evidence" if not checked.kept else "the model's supported sentences do not answer the question"
         return self._extractive(question, clock, ranked, passages, "fallback-extractive", self.settings.override_score, draft=draft, checked=checked, why=why)
+
+    def _complete_sources(self, text: str, citations: list[Citation], ranked: list[Pick]) -> tuple[str, list[Citation]]:
+        """A verified answer plus, from each document it does not cite, the evidence sentence that
+        answers the question about as well as what it does cite and says something the answer does
+        not: "why" has an official and a reported reason, in two articles, and a small model tends
+        to give one. The added sentence is quoted, so it needs no verification."""
+        scores = {(p.passage.source, p.start): p.score for p in ranked}
+        best = max((scores.get((c.source, c.start), 0.0) for c in citations), default=0.0)
+        floor = max(self.settings.min_relevance, self.settings.complement_share * best)
+        cited = {c.source for c in citations}
+        said = set(content_terms(text))
+        citations = list(citations)
+        for pick in ranked:
+            if len(citations) >= self.settings.max_citations or pick.score < floor:
+                break
+            if pick.passage.source in cited:
+                continue
+            new = [t for t in content_terms(pick.text) if t not in said]
+            if len(new) < 0.5 * len(content_terms(pick.text)):
+                continue
+            n = len(citations) + 1
+            citations.append(Citation(n, pick.passage.source, pick.start, pick.end, pick.text, round(pick.score, 3), pick.passage))
+            text = f"{text} {pick.text} [{n}]"
+            cited.add(pick.passage.source)
+            said |= set(new)
+        return text, citations
 
     def _relevant(self, citations: list[Citation], ranked: list[Pick]) -> bool:
         """Does some cited quote bear on the question itself (the evidence ranking's score)?

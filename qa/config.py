@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     # The model's "The documents do not say" stands only when it was at least this sure of it (the
     # probability of its first words); an unsure one is asked again without the way out.
     abstain_confidence: float = 0.9
+    # A generated answer is completed with the best evidence sentence of each document it does not
+    # cite, when that sentence scores at least this share of the best cited one (above 1: never).
+    complement_share: float = 0.95
+    # At most this many citations in an answer, complements included.
+    max_citations: int = 4
     # Abstain without asking the model when the best passage is this far from the question.
     min_similarity: float = 0.30
     # Sentence-vs-question score (0.7 cosine + 0.3 shared terms) that an extractive answer needs.

@@ -22,6 +22,7 @@ DOCS = {
     "The announcement came only hours after Moscow had said preparations were under way.",
     "trade.txt": "Annual trade between Russia and North Korea is worth only about $100 million, less than 2% of North Korea's trade with China. "
     "North Korean coal and textiles are in little demand in Russia.",
+    "chosun.txt": "The Chosun Ilbo reported that Kim stayed in Pyongyang because Russia refused his demand for special treatment during the visit.",
     "rail.txt": "Russia hopes to link the Trans-Siberian railway with a railway through North Korea to South Korea. "
     "The project would carry freight from the port of Busan to Europe.",
 }
@@ -99,6 +100,17 @@ def test_unsure_not_found_is_asked_again_without_the_way_out(make) -> None:  # n
     assert ABSTAIN_TEXT not in model.prompts[1][1]["content"]  # the forced prompt has no way out
     assert a.mode == "generated" and not a.abstained and a.verification.recited == 0
     assert "internal issues" in a.citations[0].quote and a.citations[0].source == "kremlin.txt"
+
+
+def test_answer_citing_one_document_is_completed_from_another_that_states_more(make) -> None:  # noqa: ANN001
+    model = ScriptedModel().enqueue(cite("internal issues", "Kim stayed in Pyongyang due to internal issues [{n}]."))
+    a = make(model, complement_share=0.8).ask("Why did Kim stay in Pyongyang?")
+    assert a.mode == "generated"
+    assert [c.source for c in a.citations] == ["kremlin.txt", "chosun.txt"]
+    assert "special treatment" in a.text and a.text.endswith("[2]")
+    model.enqueue(cite("internal issues", "Kim stayed in Pyongyang due to internal issues [{n}]."))
+    alone = make(model, complement_share=1.5).ask("Why did Kim stay in Pyongyang?")
+    assert [c.source for c in alone.citations] == ["kremlin.txt"]
 
 
 def test_partial_draft_keeps_the_supported_sentence_and_says_what_it_dropped(make) -> None:  # noqa: ANN001
