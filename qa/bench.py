@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from qa.errors import QAError
-from qa.evals import Gold, pct
+from qa.evals import Gold, matches, pct
 
 
 def _child_run(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
@@ -146,9 +146,7 @@ def peer(corpus: Path, gold: list[Gold], model_name: str) -> list[dict]:
             if 1 <= n <= len(nodes):
                 node = nodes[n - 1]
                 src = Path(node.node.metadata.get("file_path", "")).name
-                usable += src in {Path(s).name for s in g.sources} or any(
-                    re.search(a, node.node.get_content(), re.I) for grp in g.facts for a in grp
-                )
+                usable += src in {Path(s).name for s in g.sources} or any(matches(node.node.get_content(), grp) for grp in g.facts)
         rows.append({"id": g.id, "answerable": g.answerable, "answer": text, "ms": ms, "cited": len(cited), "usable_citations": usable,
                      "phantom": sum(1 for n in cited if not 1 <= n <= len(nodes))})
     return rows
@@ -165,7 +163,7 @@ def score_peer(rows: list[dict], gold: list[Gold]) -> dict:
         abstained = is_not_found(r["answer"]) or bool(refusal.search(r["answer"]))
         r["abstained"] = abstained
         if g.answerable:
-            ok = not abstained and all(any(re.search(a, r["answer"], re.I) for a in grp) for grp in g.facts)
+            ok = not abstained and all(matches(r["answer"], grp) for grp in g.facts)
             correct += ok
             cites += r["cited"]
             usable += r["usable_citations"]

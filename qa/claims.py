@@ -178,9 +178,11 @@ def _comparison_ok(claim: str, quote: str, question: str) -> str:
     return ""
 
 
-# Prepositions that fix an entity's role: the place left vs the place reached, the actor of a
-# passive, the thing compared against.
-_ROLES = frozenset("from to by than against into".split())
+# Prepositions before a name. Those in _ENFORCED fix a role that a claim may not change (the place
+# left vs the place reached, the one compared against); all of them take the name out of the
+# subject/object order check, which is only for bare names.
+_ROLES = frozenset("from to by than against into of in at for with on between toward towards".split())
+_ENFORCED = frozenset("from to than against into".split())
 _SPEECH = ("said", "say", "says", "according", "announc", "told", "report", "state", "add", "quot", "spokes", "claim")
 _NAME = re.compile(r"\b([A-Z][\w’'-]*(?:\s+(?:[A-Z][\w’'-]*|of|de|al))*)")
 
@@ -210,7 +212,8 @@ def _same_name(a: str, b: str) -> bool:
 
 
 def _positions(name: str, tokens: list[str]) -> list[int]:
-    return [i for i, t in enumerate(tokens) if _same_name(name, t)]
+    exact = [i for i, t in enumerate(tokens) if t == name]
+    return exact or [i for i, t in enumerate(tokens) if _same_name(name, t)]
 
 
 def _role(tokens: list[str], i: int) -> str:
@@ -232,12 +235,12 @@ def _names_ok(claim: str, quote: str, question: str) -> str:
     qtok = [w.replace("’", "'") for w in words(quote)]
     ctok = [w.replace("’", "'") for w in words(claim)]
     qnames = names(quote)
+    present = [n for n in cn if any(_same_name(n, q) for q in qnames) or _positions(n, qtok)]
     for n in cn:
-        if not any(_same_name(n, q) for q in qnames) and not _positions(n, qtok):
-            if any(_same_name(n, a) for a in asked):
-                continue
+        if n not in present and not any(_same_name(n, a) for a in asked):
             return f"the name {n!r} is not in the quote"
-    # roles: the preposition that fixes each name's role must agree
+    if cn and not present:  # names the question supplies may go unsaid, but not all of them
+        return f"the quote is not about {cn[0]!r}"
     placed = []
     for n in cn:
         cpos, qpos = _positions(n, ctok), _positions(n, qtok)
@@ -245,59 +248,89 @@ def _names_ok(claim: str, quote: str, question: str) -> str:
             continue
         crole = _role(ctok, cpos[0])
         qroles = {_role(qtok, i) for i in qpos}
-        if crole and crole not in qroles and (qroles & _ROLES or crole in ("from", "to", "than")):
-            return f"{n!r} has another role in the quote ({crole!r})"
-        if not crole and "" not in qroles and qroles & {"from", "to", "than"}:
-            return f"{n!r} has another role in the quote"
-        if not crole and "" in qroles and not _speaker(ctok, cpos[0]) and not _speaker(qtok, qpos[0]):
-            placed.append((cpos[0], min(i for i in qpos if _role(qtok, i) == ""), n))
-    # bare names (subject/object): their order must agree, except in a list ("Russia and China")
+        # "from Moscow to Pyongyang" is not "from Pyongyang to Moscow"
+        if crole in _ENFORCED and crole not in qroles and qroles and qroles <= _ENFORCED:
+            return f"{n!r} has another role in the quote ({crole!r} against {sorted(qroles)[0]!r})"
+        if not crole and "" in qroles and not _speaker(ctok, cpos[0]):
+            bare = [i for i in qpos if _role(qtok, i) == ""]
+            if not any(_speaker(qtok, i) for i in bare):
+                placed.append((cpos[0], bare[0], n))
+    # bare names on either side of one verb (subject and object): their order must agree, unless
+    # they are far apart, across a comma, or in a list ("Russia and China")
     for (c1, q1, a), (c2, q2, b) in zip(placed, placed[1:]):
-        if (c1 < c2) == (q1 < q2) or a == b:
+        if (c1 < c2) == (q1 < q2) or a == b or abs(c1 - c2) > 8 or abs(q1 - q2) > 8:
             continue
         lo, hi = sorted((q1, q2))
         between = qtok[lo + 1 : hi]
-        if len(between) <= 3 and any(t in ("and", "or", "nor", "&") for t in between):
+        if any(t in ("and", "or", "nor", "&", "'s") for t in between) or _comma_between(quote, a, b):
             continue
         return f"{a!r} and {b!r} swap roles against the quote"
     return ""
 
 
-def _content_ok(claim: str, quote: str, question: str, similar: Similar | None) -> str:
+def _comma_between(text: str, a: str, b: str) -> bool:
+    low = text.lower()
+    i, j = low.find(a), low.find(b)
+    if i < 0 or j < 0:
+        return True
+    lo, hi = sorted((i, j))
+    return bool(re.search(r"[,;:()—–]", text[lo:hi]))
+
+
+# Verbs that carry little of a claim's meaning ("brought sanctions" for "faced sanctions"): a writer
+# picks them freely, so they are not required to be in the quote.
+_LIGHT = frozenset("make made makes making take took taken takes give gave given gives get gets got bring brought brings put keep kept go went gone come came hold held show shows showed remain remained become became seem seemed appear appeared".split())
+# A claim may add at most this many words that neither the quote nor any other evidence sentence
+# contains (a writer's own word for what the quote says), and only when it is this long.
+NOVEL_WORDS_ALLOWED = 1
+NOVEL_MIN_CLAIM_WORDS = 6
+
+
+def _content_ok(claim: str, quote: str, question: str, similar: Similar | None, context: str = "") -> str:
+    """Every word the claim adds is in the quote (as a stem, or as a paraphrase by meaning). One
+    word of a long claim may be the writer's own, unless the evidence has it elsewhere: a detail
+    lent by a neighbouring sentence ("by train") is exactly what this check exists to stop."""
     asked = {stem(w) for w in words(question)}
     have = {stem(w) for w in words(quote)}
     name_words = set(names(claim))
-    new = []
+    new, total = [], 0
     for w in words(claim):
-        if w in STOPWORDS or w in _NEGATORS or any(c.isdigit() for c in w) or len(w) < 2:
+        if w in STOPWORDS or w in _NEGATORS or w in _LIGHT or any(c.isdigit() for c in w) or len(w) < 2:
             continue
         if w in name_words or w in _WORDNUM or w in _SCALE:
             continue
         s = stem(w)
-        if s in have or s in asked or _direction(w):
+        if s in asked or _direction(w):
             continue
-        new.append(w)
+        total += 1
+        if s not in have:
+            new.append(w)
     new = list(dict.fromkeys(new))
     if not new:
         return ""
-    if similar is None:
-        return f"the quote does not say {new[0]!r}"
+    unmatched = new
     pool = [w for w in dict.fromkeys(words(quote)) if w not in STOPWORDS and not any(c.isdigit() for c in w)]
-    if not pool:
-        return f"the quote does not say {new[0]!r}"
-    for w, best in zip(new, similar(new, pool)):
-        if best < PARAPHRASE_MIN:
-            return f"the quote does not say {w!r}"
-    return ""
+    if similar is not None and pool:
+        unmatched = [w for w, best in zip(new, similar(new, pool)) if best < PARAPHRASE_MIN]
+    if not unmatched:
+        return ""
+    elsewhere = {stem(w) for w in words(context)}
+    lent = [w for w in unmatched if stem(w) in elsewhere]
+    if lent:
+        return f"the quote does not say {lent[0]!r} (another sentence does)"
+    if total >= NOVEL_MIN_CLAIM_WORDS and len(unmatched) <= NOVEL_WORDS_ALLOWED:
+        return ""
+    return f"the quote does not say {unmatched[0]!r}"
 
 
-def check(claim: str, quote: str, question: str, similar: Similar | None = None) -> str:
-    """Why `quote` does not state `claim` ("" when it does). Cheap checks first."""
+def check(claim: str, quote: str, question: str, similar: Similar | None = None, context: str = "") -> str:
+    """Why `quote` does not state `claim` ("" when it does). `context` is the rest of the evidence
+    the writer saw: a word found there but not in the quote was lent, not paraphrased."""
     for test in (_numbers_ok, _names_ok, _polarity_ok, _comparison_ok):
         why = test(claim, quote, question)
         if why:
             return why
-    return _content_ok(claim, quote, question, similar)
+    return _content_ok(claim, quote, question, similar, context)
 
 
 def similarity(embedder) -> Similar:  # noqa: ANN001 - any object with .embed(list[str]) -> unit vectors

@@ -151,7 +151,7 @@ class LlamaCppModel:
     def generate(self, messages: list[dict[str, str]], max_tokens: int, on_token: Callable[[str], None] | None = None) -> str:
         """Runs llama.cpp on this thread: its callback is where tokens arrive and where a pending
         Ctrl-C is noticed (returning True from the callback stops generation)."""
-        request = {"messages": messages, "max_tokens": max_tokens, "temperature": 0.0, "stream": True, "seed": 0, "logprobs": True}
+        request = {"messages": messages, "max_tokens": max_tokens, "temperature": 0.0, "stream": True, "seed": 0, "logprobs": True, "cache_prompt": True}
         pieces: list[str] = []
         self.last_logprobs = []
         state: dict = {"cancel": False, "error": None}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from qa.claims import Similar, check
+from qa.text import content_terms
 from qa.prompt import ABSTAIN_TEXT
 from qa.types import Citation, Passage, Verified
 
@@ -25,6 +26,9 @@ _CITE = re.compile(r"\s*[\[【(]\s*(?:passages?|sources?|p)?\s*(\d+(?:\s*(?:[,;&
 # an initial or a common abbreviation ("George W. Bush", "Mr. Kim", "U.S. officials").
 _SENT_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’']))\s+(?=\S)")
 _NO_BREAK = re.compile(r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Gen|Col|Lt|Prof|No|vs|U\.S|U\.N|e\.g|i\.e))\.$")
+
+# "…, according to passage [2]." / "(see passage 3)": where the writer found it, not a claim.
+_META = re.compile(r",?\s*\(?(?:according to|as (?:stated|mentioned|said) in|see|in|from)\s+(?:the\s+)?(?:passages?|sources?)\s*(?=[\[(]?\d)", re.IGNORECASE)
 
 Span = tuple[int, int, int]  # (passage index, absolute start, absolute end)
 
@@ -48,7 +52,7 @@ def split_sentences(draft: str) -> list[tuple[str, list[int]]]:
             out[-1][1].extend(_cited(lead.group(0)))
             piece = piece[lead.end() :]
         cites = _cited(piece)
-        claim = _CITE.sub("", piece).strip()
+        claim = _CITE.sub("", _META.sub("", piece)).strip()
         claim = re.sub(r"\s+([.,;:!?])", r"\1", claim)
         if claim.strip(" .,;:"):
             out.append((claim, cites))
@@ -90,17 +94,18 @@ def clauses(claim: str) -> list[str]:
     return [c for c in parts if len(c.split()) >= 2]
 
 
-def find_quotes(claim: str, passages: list[Passage], cited: list[int], question: str, similar: Similar | None) -> tuple[list[Span], str]:
+def find_quotes(claim: str, passages: list[Passage], cited: list[int], question: str, similar: Similar | None, context: str = "") -> tuple[list[Span], str]:
     """The quote(s) that state `claim`: one sentence of a cited passage; else, for a sentence that
-    merges facts, one sentence per clause; else a sentence of another passage (re-cited). When none
-    does, the reason the first candidate failed."""
+    merges facts, one sentence per clause; else two adjacent sentences that each give the claim
+    something of its own; then the same in the other passages (re-cited). When none does, the
+    reason the first candidate failed."""
     reasons: list[str] = []
     others = [i for i in range(len(passages)) if i not in cited]
 
     def first(text: str, idxs: list[int]) -> Span | None:
         for i in idxs:
             for sp in _spans(passages[i], i):
-                why = check(text, _text(passages, sp), question, similar)
+                why = check(text, _text(passages, sp), question, similar, context)
                 if not why:
                     return sp
                 reasons.append(why)
@@ -114,7 +119,25 @@ def find_quotes(claim: str, passages: list[Passage], cited: list[int], question:
             found = [first(c, cited) or first(c, others) for c in parts]
             if all(found):
                 return list(dict.fromkeys(sp for sp in found if sp)), ""
+        for i in idxs:
+            spans = _spans(passages[i], i)
+            for a, b in zip(spans, spans[1:]):
+                if _both_needed(claim, _text(passages, a), _text(passages, b)) and not check(
+                    claim, _text(passages, a) + " " + _text(passages, b), question, similar, context
+                ):
+                    return [(i, a[1], b[2])], ""
     return [], (reasons[0] if reasons else "no passage states it")
+
+
+# A claim that needs two adjacent sentences must take at least this many of its words from each,
+# so that one sentence cannot lend the other a single detail ("…went to Moscow. A train line…").
+PAIR_MIN_WORDS = 2
+
+
+def _both_needed(claim: str, a: str, b: str) -> bool:
+    want = set(content_terms(claim))
+    ta, tb = set(content_terms(a)), set(content_terms(b))
+    return len(want & (ta - tb)) >= PAIR_MIN_WORDS and len(want & (tb - ta)) >= PAIR_MIN_WORDS
 
 
 def verify(draft: str, passages: list[Passage], question: str, similar: Similar | None = None) -> Verified:
@@ -123,10 +146,11 @@ def verify(draft: str, passages: list[Passage], question: str, similar: Similar 
     dropped: list[str] = []
     reasons: list[str] = []
     recited = phantom = 0
+    context = " ".join(p.text for p in passages)
     for claim, cited in split_sentences(draft):
         valid = list(dict.fromkeys(n - 1 for n in cited if 1 <= n <= len(passages)))
         phantom += len(cited) - len([n for n in cited if 1 <= n <= len(passages)])
-        spans, why = find_quotes(claim, passages, valid, question, similar)
+        spans, why = find_quotes(claim, passages, valid, question, similar, context)
         if spans:
             recited += any(sp[0] not in valid for sp in spans)
             kept.append((claim, spans))
