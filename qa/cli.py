@@ -196,7 +196,7 @@ def chat(collection: CollectionOpt = None, model: ModelOpt = None, fallback: Fal
 
 @app.command("eval")
 def eval_(
-    gold: Annotated[Path, typer.Argument(help="Gold questions (JSONL), or conversations (JSONL lines with \"turns\").")] = Path("evals/seeds.jsonl"),
+    gold: Annotated[Path, typer.Argument(help="Gold questions (JSONL), or conversations (JSONL lines with \"turns\").")] = Path("evals/seeds-dev.jsonl"),
     collection: CollectionOpt = None,
     model: ModelOpt = None,
     corpus: Annotated[Optional[list[str]], typer.Option("--corpus", help="Ingest these paths into the collection first.")] = None,
@@ -347,7 +347,7 @@ def _print_summary(summary: dict) -> None:
 def bench(
     models: Annotated[str, typer.Option(help="Comma-separated models to time end to end.")] = "none,qwen2.5-0.5b,qwen2.5-1.5b",
     peer_model: Annotated[str, typer.Option("--peer-model", help="Model for the LlamaIndex peer ('' to skip it).")] = "qwen2.5-1.5b",
-    gold: Annotated[Path, typer.Option(help="Gold set for answer quality.")] = Path("evals/seeds.jsonl"),
+    gold: Annotated[Path, typer.Option(help="Gold set for answer quality.")] = Path("evals/seeds-dev.jsonl"),
     limit: Annotated[int, typer.Option(help="Use N evenly spaced gold questions (0: all); the peer is slow.")] = 0,
     docs: Annotated[int, typer.Option(help="Files from /usr/share/doc/*/copyright for the large-corpus ingest (0: skip).")] = 3000,
     out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path("reports/bench.json"),

@@ -38,7 +38,7 @@ def test_eval_meets_thresholds(gold: str, seeded: Path, tmp_path: Path) -> None:
 def test_eval_is_deterministic(seeded: Path) -> None:
     """Same run twice, same numbers (timings aside)."""
     def once() -> list[dict]:
-        proc = run_qa("eval", "evals/seeds.jsonl", "--model", "none", "--json")
+        proc = run_qa("eval", "evals/seeds-dev.jsonl", "--model", "none", "--json")
         assert proc.returncode == 0, proc.stderr
         rows = json.loads(proc.stdout)["rows"]
         return [{k: v for k, v in r.items() if k not in ("timings_ms", "usage")} for r in rows]
@@ -47,6 +47,6 @@ def test_eval_is_deterministic(seeded: Path) -> None:
 
 
 def test_threshold_failure_exits_nonzero(seeded: Path) -> None:
-    proc = run_qa("eval", "evals/seeds.jsonl", "--model", "none", "--min-accuracy", "1.01")
+    proc = run_qa("eval", "evals/seeds-dev.jsonl", "--model", "none", "--min-accuracy", "1.01")
     assert proc.returncode == 1
     assert "eval below threshold: accuracy" in proc.stderr

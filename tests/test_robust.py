@@ -281,7 +281,7 @@ def test_api_keys_never_reach_output_errors_logs_or_the_store(seeded: Path, monk
         "ask --json fallback": run_qa("ask", "--model", "openai:big", "--fallback", "extractive", "--json", q),
         "ask -v fallback": run_qa("ask", "--model", "openai:big", "--fallback", "extractive", "-v", q),
         "chat fallback": run_qa("chat", "--model", "openai:big", "--fallback", "extractive", input=f"{q}\nWhat did he say?\n"),
-        "eval": run_qa("eval", "evals/seeds.jsonl", "--model", "openai:big"),
+        "eval": run_qa("eval", "evals/seeds-dev.jsonl", "--model", "openai:big"),
     }
     assert runs["ask (endpoint down)"].returncode != 0 and runs["ask --json fallback"].returncode == 0
     assert "********" in runs["config show"].stdout  # shown as set, never shown
