@@ -159,7 +159,7 @@ class Answerer:
     def _relevant(self, citations: list[Citation], ranked: list[Pick]) -> bool:
         """Does some cited quote bear on the question itself (the evidence ranking's score)?
         Guards against the small-model move of answering a nearby question from true sentences."""
-        scores = {(p.passage.source, p.start): p.score for p in ranked}
+        scores = {(p.passage.source, p.start): p.score - p.fit for p in ranked}  # a figure is not yet an answer
         return max((scores.get((c.source, c.start), 0.0) for c in citations), default=0.0) >= self.settings.min_relevance
 
     def _extractive(

@@ -27,6 +27,7 @@ class Pick:
     end: int
     text: str
     score: float
+    fit: float = 0.0  # the part of `score` that is for holding the kind of answer asked for
 
 
 # What kind of answer a question asks for, and how a sentence that holds one looks. A sentence of the
@@ -43,9 +44,9 @@ _ASKS = [
 ANSWER_TYPE_BONUS = 0.06
 
 
-def sentence_score(question: str, qvec: list[float], sentences: list[str], embedder: Embedder) -> list[float]:
-    """How directly each sentence answers the question: mostly meaning, partly shared terms, and a
-    little for holding the kind of answer asked for (a cause, a date, a figure)."""
+def _scores(question: str, qvec: list[float], sentences: list[str], embedder: Embedder) -> list[tuple[float, float]]:
+    """(meaning, fit) per sentence: meaning is mostly cosine to the question, partly shared terms;
+    fit is a small bonus for holding the kind of answer asked for (a cause, a date, a figure)."""
     if not sentences:
         return []
     q_terms = set(content_terms(question))
@@ -55,7 +56,7 @@ def sentence_score(question: str, qvec: list[float], sentences: list[str], embed
         sim = sum(a * b for a, b in zip(qvec, vec))
         lex = len(q_terms & set(content_terms(text))) / max(1, len(q_terms))
         bonus = ANSWER_TYPE_BONUS if any(k.search(text) for k in kinds) else 0.0
-        out.append(0.7 * sim + 0.3 * lex + bonus)
+        out.append((0.7 * sim + 0.3 * lex, bonus))
     return out
 
 
@@ -70,8 +71,8 @@ def rank_sentences(question: str, qvec: list[float], passages: list[Passage], em
                 cands.append(Pick(p, s, e, text, 0.0))
     if not cands:
         return []
-    for c, score in zip(cands, sentence_score(question, qvec, [c.text for c in cands], embedder)):
-        c.score = score
+    for c, (meaning, fit) in zip(cands, _scores(question, qvec, [c.text for c in cands], embedder)):
+        c.score, c.fit = meaning + fit, fit
     return sorted(cands, key=lambda c: (-c.score, c.passage.source, c.start))
 
 
