@@ -95,12 +95,15 @@ def ingest(
     if not found:
         raise QAError(f"no supported files (.txt .md .html .pdf) under {' '.join(paths)}")
     embedder = Embedder(settings.embed_model)
-    store = Store(settings, recover=rebuild)
-    if getattr(store, "moved_aside", None):
-        warn(f"the store was unreadable; moved it to {store.moved_aside} and started a new one")
     fp = fingerprint(settings, SPLITTER_VERSION)
-    with ingest_lock(store, name, settings, warn):
-        run = _Run(settings, store, embedder, fp, progress, warn, on_commit)
+    # The embedded store is opened (and, with --rebuild, an unreadable one moved aside) only while
+    # holding the lock; a server's lease lives in the server, so that client is needed first.
+    store = Store(settings) if settings.chroma_url else None
+    with ingest_lock(store, name, settings, warn) as lock:
+        store = store or Store(settings, recover=rebuild)
+        if getattr(store, "moved_aside", None):
+            warn(f"the store was unreadable; moved it to {store.moved_aside} and started a new one")
+        run = _Run(settings, store, embedder, fp, progress, warn, on_commit, lock)
         roots = [Path(p).resolve() for p in paths]
         summary = run.go(found, rebuild, roots if prune else None, batch_files or settings.ingest_batch_files)
     summary.seconds = time.perf_counter() - t0
@@ -110,8 +113,8 @@ def ingest(
 class _Run:
     """One ingest, holding the collection's lock."""
 
-    def __init__(self, settings: Settings, store: Store, embedder: Embedder, fp: dict, progress, warn, on_commit) -> None:  # noqa: ANN001
-        self.settings, self.store, self.embedder, self.fp = settings, store, embedder, fp
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder, fp: dict, progress, warn, on_commit, lock) -> None:  # noqa: ANN001
+        self.settings, self.store, self.embedder, self.fp, self.lock = settings, store, embedder, fp, lock
         self.progress, self.warn, self.on_commit = progress, warn, on_commit
         self.summary = Summary()
         self.t = self.summary.timings
@@ -168,6 +171,7 @@ class _Run:
                     batch = []
             if batch:
                 self._write_and_commit(batch, committed)
+            self.lock.check()  # still ours before the last commits (prune, catalog)
             if prune is not None:
                 # Forget only what is gone from under the PATHS given: other folders' files stay.
                 present = {str(p) for _, p, _ in found}
@@ -215,6 +219,7 @@ class _Run:
         catalog if this is a new corpus, then delete what was superseded."""
         corpus, t, summary = self.corpus, self.t, self.summary
         records = _write(corpus, self.embedder, batch, self.written, t, self._embedded)
+        self.lock.check()  # a lease lost while stalled: roll back rather than commit beside the new holder
         with _Clock(t, "write"):
             corpus.files.upsert(
                 ids=[source_key(r.source) for r in records],

@@ -239,6 +239,37 @@ def test_damaged_store_is_reported_and_rebuild_recovers_it(seeded: Path) -> None
     assert ok.returncode == 0 and "Morgulov" in json.loads(ok.stdout)["answer"]
 
 
+def test_rebuild_moves_a_damaged_store_only_while_holding_the_ingest_lock(seeded: Path) -> None:
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    db = seeded / "chroma" / "chroma.sqlite3"
+    garbage = os.urandom(64 * 1024)
+    db.write_bytes(garbage)
+    (seeded / "locks").mkdir(exist_ok=True)
+    hold = "import sys; from filelock import FileLock; lock = FileLock(sys.argv[1]); lock.acquire(); print('held', flush=True); sys.stdin.read()"
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(seeded / "locks" / "default.lock")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    rebuild = None
+    try:
+        assert holder.stdout.readline().strip() == "held"  # another ingest into 'default' is running
+        rebuild = subprocess.Popen([sys.executable, "-m", "qa", "ingest", "--rebuild", str(SEEDS)], cwd=ROOT, env=os.environ.copy(),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = rebuild.stderr.readline()
+        assert "waiting for another ingest into 'default'" in line, line
+        assert db.read_bytes() == garbage and not any(p.name.startswith("chroma.damaged-") for p in seeded.iterdir())
+        holder.stdin.close()  # the other ingest ends
+        assert holder.wait(timeout=30) == 0
+        out, err = rebuild.communicate(timeout=300)
+    finally:
+        for p in (holder, rebuild):
+            if p and p.poll() is None:
+                p.kill()
+    assert rebuild.returncode == 0, err
+    assert "moved it to" in line + err and any(p.name.startswith("chroma.damaged-") for p in seeded.iterdir())
+
+
 def test_store_from_another_version_is_refused_until_rebuilt(seeded: Path) -> None:
     from qa.config import load_settings
     from qa.store import Store
