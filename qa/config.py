@@ -25,6 +25,17 @@ def qa_home() -> Path:
     return Path(user_data_dir("qa", appauthor=False))
 
 
+# QA_* environment variables that are not settings (read directly where they are needed). Every
+# other QA_* variable must name a setting: anything else is reported as a typo. Add new ones here.
+NOT_SETTINGS = {
+    "QA_HOME": "where qa keeps its data (qa_home below)",
+    "QA_MODELS_DIR": "where assembled model weights go (qa/models.py)",
+    "QA_SERVER_URL": "a `qa serve` service to talk to",
+    "QA_SERVER_TOKEN": "the token for that service",
+}
+TEST_ONLY_PREFIX = "QA_TEST_"  # variables for the test suite's own use, never read by qa
+
+
 class Settings(BaseSettings):
     """Everything that changes what `qa` does. Chunking and embedding knobs are part of the index
     fingerprint: changing them triggers a rebuild on the next ingest."""
@@ -171,13 +182,47 @@ def mask(value: Any) -> str:
     return "(unset)" if value is None else str(value)
 
 
+def _did_you_mean(name: str, valid: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+    return f": did you mean {close[0]}?" if close else ": `qa config show` lists the settings"
+
+
+def check_names(env: Any = None) -> None:
+    """A typo in a setting's name would otherwise be ignored silently, and the default used: an
+    unknown key in config.toml, or an unknown QA_* variable, is one error naming the closest valid
+    one. (Unreadable TOML is reported here too, as one line.)"""
+    import tomllib
+
+    from qa.errors import QAError
+
+    env = os.environ if env is None else env
+    names = list(Settings.model_fields)
+    path = qa_home() / "config.toml"
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+            raise QAError(f"cannot read {path}: {e}") from None
+        for key in data:
+            if key not in names:
+                raise QAError(f"unknown setting {key!r} in {path}{_did_you_mean(key, names)}")
+    env_names = [f"QA_{n.upper()}" for n in names] + list(NOT_SETTINGS)
+    for var in sorted(env):
+        if var.startswith("QA_") and not var.startswith(TEST_ONLY_PREFIX) and var.upper() not in env_names:
+            raise QAError(f"unknown environment variable {var}{_did_you_mean(var.upper(), env_names)}")
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Settings with CLI overrides applied; `None` means "flag not given". A bad value anywhere
-    (config.toml, environment, flag) is one line naming the setting, not a traceback."""
+    (config.toml, environment, flag) is one line naming the setting, not a traceback; so is a
+    misspelt setting name (`check_names`)."""
     from pydantic import ValidationError
 
     from qa.errors import QAError
 
+    check_names()
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as e:
