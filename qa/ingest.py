@@ -23,6 +23,7 @@ from qa.split import SPLITTER_VERSION, split
 from qa.store import Corpus, FileRecord, Store, fingerprint, pages, shown, source_key, validate_collection_name
 
 STAGES = ("read", "split", "embed", "write")
+EMBED_STEP = 256  # chunks embedded and added per Chroma write; a big file spans several writes
 
 
 @dataclass
@@ -298,7 +299,7 @@ def _write(corpus: Corpus, embedder: Embedder, batch, written: list[str], t: dic
     if ids and "_model" not in vars(embedder) and not embedder.prefer_onnx:
         with _Clock(t, "load"):
             embedder._model  # noqa: B018 - load the model now, so `embed` times only embedding
-    step = 256
+    step = EMBED_STEP
     reported = 0
     for k in range(0, len(ids), step):
         with _Clock(t, "embed"):
