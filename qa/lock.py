@@ -191,6 +191,10 @@ class Lease:
         return True
 
     def check(self) -> None:
+        """Before a commit: the lease must still carry our token and not have expired by our clock."""
+        if not self.lost:
+            got = self.locks.get(ids=[self.name], include=["metadatas"])
+            self.lost = not got["ids"] or got["metadatas"][0]["token"] != self.me["token"]
         if self.lost or self.clock() >= self.expires:
             raise QAError(
                 f"lost the ingest lock on {self.name!r}: its lease expired while this ingest was stalled "

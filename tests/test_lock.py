@@ -33,8 +33,8 @@ def locks(store_mode: str) -> Any:
     return Store(load_settings()).client.get_or_create_collection(LOCKS, embedding_function=None)
 
 
-def _record(locks: Any) -> dict:
-    got = locks.get(ids=["c"], include=["metadatas"])
+def _record(locks: Any, name: str = "c") -> dict:
+    got = locks.get(ids=[name], include=["metadatas"])
     return got["metadatas"][0] if got["ids"] else {}
 
 
@@ -122,3 +122,31 @@ def test_a_lease_from_another_machine_or_container_with_this_hostname_is_not_tak
     ghost = Lease(locks, "c", 30, clock, me={"token": "ghost", "pid": dead, "host": socket.gethostname(), "space": pid_space()})
     assert ghost.try_acquire() is None
     assert Lease(locks, "c", 30, clock).try_acquire() is None
+
+
+def test_an_ingest_whose_lease_was_taken_over_commits_nothing(tmp_path: Any, locks: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    import qa.ingest as ingest_mod
+    from conftest import SEEDS
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in ("001_b4cd203a8e781f12.txt", "004_d1e3b79279d3dec7.txt"):
+        shutil.copy(SEEDS / name, docs / name)
+    real_write = ingest_mod._write
+    usurper = Lease(locks, "default", 30, me={"token": "usurper", "pid": 1, "host": "elsewhere", "space": ""})
+
+    def write_then_lose_the_lease(*args: Any, **kwargs: Any) -> Any:
+        out = real_write(*args, **kwargs)  # the chunks are stored...
+        locks.delete(ids=["default"])  # ...and meanwhile (a long stall) another ingest took over
+        assert usurper.try_acquire() is None
+        return out
+
+    monkeypatch.setattr(ingest_mod, "_write", write_then_lose_the_lease)
+    settings = load_settings()
+    with pytest.raises(QAError, match="lost the ingest lock on 'default'"):
+        ingest_mod.ingest([str(docs)], settings, batch_files=1)
+    store = Store(settings)
+    assert store.catalog_entry("default") is None  # nothing was committed beside the new holder
+    assert _record(locks, "default")["token"] == "usurper"  # and its lease was left alone
