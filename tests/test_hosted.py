@@ -405,7 +405,9 @@ def test_the_openai_key_never_reaches_a_third_party_endpoint(qa_home: Path, monk
         (qa_home / "config.toml").write_text(f'base_url = "{third.url}"\n', encoding="utf-8")
         third.ask()
         assert third.seen == ["Bearer no-key"] * 2
-        shown = {name: origin for name, _, origin in __import__("qa.config", fromlist=["describe"]).describe()}
+        from qa.config import describe
+
+        shown = {name: origin for name, _, origin in describe()}
         assert "OPENAI_API_KEY is not sent" in shown["api_key"]
         # qa's own key goes with qa's own endpoint; OPENAI_API_KEY with OPENAI_BASE_URL
         monkeypatch.setenv("QA_API_KEY", TEST_KEY)
