@@ -26,10 +26,28 @@ HELP = """Commands:
   /help         this help
   /exit         leave (Ctrl-D works too); Ctrl-C stops an answer being generated"""
 
-_FOLLOW_UP = re.compile(
-    r"\b(he|him|his|she|her|hers|it|its|they|them|their|this|that|these|those|there|then|the event|the visit|the trip|the article)\b",
+# Words that point back into a conversation: English pronouns, possessives, demonstratives and
+# anaphoric adverbs (closed word classes, not topics).
+_POINTERS = re.compile(
+    r"\b(he|him|his|she|her|hers|it|its|they|them|their|theirs|this|that|these|those|there|then|such|same"
+    r"|former|latter|else|also|too|afterwards|before|after|earlier|later)\b",
     re.IGNORECASE,
 )
+_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+
+
+def needs_context(question: str) -> bool:
+    """Whether a question asked mid-conversation leans on what came before. General signals, not a
+    list of phrasings: it is short ("Why?", "And in 2015?"), it points back (a pronoun or
+    demonstrative: "What reason did he give?"), or it names nothing: no name (a capitalised word
+    after the first), no number, no quotation ("What anniversary was the event marking?").
+    Questions over documents that stand alone name their subject; those are asked as typed, so a
+    new topic is never bent towards the last one."""
+    words = _WORD.findall(question)
+    if len(words) <= 4 or _POINTERS.search(question):
+        return True
+    named = any(w[0].isupper() and w != "I" for w in words[1:]) or any(c.isdigit() for c in question) or any(q in question for q in "\"“«")
+    return not named
 
 
 @dataclass
@@ -54,7 +72,7 @@ class Conversation:
 
     def standalone(self, question: str) -> str:
         """The question rewritten to stand alone; unchanged when there is no history or no need."""
-        if not self.turns or not _FOLLOW_UP.search(question):
+        if not self.turns or not needs_context(question):
             return question
         model = self.answerer.model
         last = self.turns[-1].standalone

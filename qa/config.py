@@ -1,7 +1,8 @@
 """One typed settings tree: every knob has one home.
 
 Precedence, lowest to highest: defaults < `$QA_HOME/config.toml` < `QA_*` environment variables <
-command-line flags (the CLI passes flags as overrides).
+command-line flags (the CLI passes flags as overrides). The OpenAI SDK's OPENAI_BASE_URL and
+OPENAI_API_KEY only fill in what those leave unset, and a key only goes to its own endpoint.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 
@@ -22,6 +23,17 @@ def qa_home() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("qa", appauthor=False))
+
+
+# QA_* environment variables that are not settings (read directly where they are needed). Every
+# other QA_* variable must name a setting: anything else is reported as a typo. Add new ones here.
+NOT_SETTINGS = {
+    "QA_HOME": "where qa keeps its data (qa_home below)",
+    "QA_MODELS_DIR": "where assembled model weights go (qa/models.py)",
+    "QA_SERVER_URL": "a `qa serve` service to talk to",
+    "QA_SERVER_TOKEN": "the token for that service",
+}
+TEST_ONLY_PREFIX = "QA_TEST_"  # variables for the test suite's own use, never read by qa
 
 
 class Settings(BaseSettings):
@@ -83,7 +95,9 @@ class Settings(BaseSettings):
     # died without releasing it blocks others at most this long.
     lock_lease_s: float = 30.0
     # Hosted models (`--model openai:NAME`): an OpenAI-compatible chat API. Unset base_url means
-    # api.openai.com. OPENAI_BASE_URL / OPENAI_API_KEY are read too, below config.toml (see below).
+    # OPENAI_BASE_URL, else api.openai.com. A key goes only to the endpoint it was set for: api_key
+    # (QA_API_KEY / config.toml) with base_url, or with OpenAI's URL when base_url is unset;
+    # OPENAI_API_KEY with OPENAI_BASE_URL or OpenAI's URL (see `_key_for_endpoint`).
     base_url: str | None = None
     api_key: SecretStr | None = None
     # Seconds to wait for the endpoint (per attempt), and retries with backoff on 429/5xx/timeouts.
@@ -92,6 +106,16 @@ class Settings(BaseSettings):
     # When the endpoint is down after retries: "none" fails with one clear line (the default, so a
     # misconfigured endpoint is never silently papered over), "extractive" answers without a model.
     fallback: Literal["none", "extractive"] = "none"
+
+    # base_url / api_key taken from the OpenAI SDK's variables, or a key withheld: {field: why}.
+    _sdk: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _key_for_endpoint(self) -> Settings:
+        """OPENAI_* variables are often set shell-wide for other tools: they fill in only what `qa`'s
+        own settings leave unset, and the key never travels to an endpoint it was not set for."""
+        self.base_url, self.api_key, self._sdk = pair_key(self.base_url, self.api_key, os.environ)
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -103,22 +127,42 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml = TomlConfigSettingsSource(settings_cls, toml_file=qa_home() / "config.toml")
-        return (init_settings, env_settings, toml, OpenAIEnvSource(settings_cls))
+        return (init_settings, env_settings, toml)
 
 
-class OpenAIEnvSource(PydanticBaseSettingsSource):
-    """The OpenAI SDK's own variables, OPENAI_BASE_URL and OPENAI_API_KEY, as the lowest-priority
-    source above defaults: they are often set shell-wide for other tools, so anything written for
-    `qa` itself (config.toml, QA_BASE_URL, QA_API_KEY, flags) wins over them."""
+OPENAI_URL = "https://api.openai.com/v1"
 
-    VARS = {"base_url": "OPENAI_BASE_URL", "api_key": "OPENAI_API_KEY"}
 
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        var = self.VARS.get(field_name)
-        return (os.environ.get(var) if var else None), field_name, False
+def _same(a: str, b: str) -> bool:
+    return a.rstrip("/").lower() == b.rstrip("/").lower()
 
-    def __call__(self) -> dict[str, Any]:
-        return {name: os.environ[var] for name, var in self.VARS.items() if os.environ.get(var)}
+
+def pair_key(url: str | None, key: SecretStr | None, env: Any) -> tuple[str | None, SecretStr | None, dict[str, str]]:
+    """(base_url, api_key, origins) after the OpenAI SDK's variables are considered. `url`/`key`
+    come from qa's own settings (flags, QA_* env, config.toml). The endpoint is qa's base_url, else
+    OPENAI_BASE_URL, else OpenAI's. qa's key goes with qa's base_url (or OpenAI's URL when that is
+    unset); OPENAI_API_KEY goes with OPENAI_BASE_URL or OpenAI's URL; any other pairing sends no key,
+    so a key set shell-wide for OpenAI never reaches a third-party server."""
+    sdk_url, sdk_key = env.get("OPENAI_BASE_URL") or None, env.get("OPENAI_API_KEY") or None
+    origins: dict[str, str] = {}
+    if url is None and sdk_url:
+        url, origins["base_url"] = sdk_url, "env OPENAI_BASE_URL"
+    target = url or OPENAI_URL
+    if key is not None:
+        if origins.get("base_url") is None or _same(target, OPENAI_URL):
+            return url, key, origins
+        origins["api_key_withheld"] = f"api_key (QA_API_KEY / config.toml) is not sent to {target}: set base_url (QA_BASE_URL) to it"
+    if sdk_key:
+        if _same(target, sdk_url or OPENAI_URL) or _same(target, OPENAI_URL):
+            origins["api_key"] = "env OPENAI_API_KEY"
+            return url, SecretStr(sdk_key), origins
+        origins["api_key_withheld"] = f"OPENAI_API_KEY is not sent to {target}: it goes only to OpenAI's URL or OPENAI_BASE_URL (set QA_API_KEY for this endpoint)"
+    return url, None, origins
+
+
+def key_withheld(settings: Settings) -> str | None:
+    """Why a configured key is not being sent to the endpoint, if one is not (for errors and `qa config show`)."""
+    return settings._sdk.get("api_key_withheld")
 
 
 def describe(**overrides: Any) -> list[tuple[str, str, str]]:
@@ -132,16 +176,15 @@ def describe(**overrides: Any) -> list[tuple[str, str, str]]:
         ("flag", {k: v for k, v in overrides.items() if v is not None}),
         ("env", EnvSettingsSource(Settings, env_prefix="QA_")()),
         (str(toml_path), TomlConfigSettingsSource(Settings, toml_file=toml_path)()),
-        ("env (OpenAI SDK)", OpenAIEnvSource(Settings)()),
     ]
     rows = []
     for name in Settings.model_fields:
         value = getattr(settings, name)
-        origin = next((label for label, found in layers if name in found), "default")
+        origin = settings._sdk.get(name) or next((label for label, found in layers if name in found), "default")
         if origin == "env":
             origin = f"env QA_{name.upper()}"
-        elif origin == "env (OpenAI SDK)":
-            origin = f"env {OpenAIEnvSource.VARS[name]}"
+        if name == "api_key" and key_withheld(settings):
+            origin = f"{origin}; {key_withheld(settings)}"
         rows.append((name, mask(value), origin))
     return rows
 
@@ -153,13 +196,47 @@ def mask(value: Any) -> str:
     return "(unset)" if value is None else str(value)
 
 
+def _did_you_mean(name: str, valid: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+    return f": did you mean {close[0]}?" if close else ": `qa config show` lists the settings"
+
+
+def check_names(env: Any = None) -> None:
+    """A typo in a setting's name would otherwise be ignored silently, and the default used: an
+    unknown key in config.toml, or an unknown QA_* variable, is one error naming the closest valid
+    one. (Unreadable TOML is reported here too, as one line.)"""
+    import tomllib
+
+    from qa.errors import QAError
+
+    env = os.environ if env is None else env
+    names = list(Settings.model_fields)
+    path = qa_home() / "config.toml"
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+            raise QAError(f"cannot read {path}: {e}") from None
+        for key in data:
+            if key not in names:
+                raise QAError(f"unknown setting {key!r} in {path}{_did_you_mean(key, names)}")
+    env_names = [f"QA_{n.upper()}" for n in names] + list(NOT_SETTINGS)
+    for var in sorted(env):
+        if var.startswith("QA_") and not var.startswith(TEST_ONLY_PREFIX) and var.upper() not in env_names:
+            raise QAError(f"unknown environment variable {var}{_did_you_mean(var.upper(), env_names)}")
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Settings with CLI overrides applied; `None` means "flag not given". A bad value anywhere
-    (config.toml, environment, flag) is one line naming the setting, not a traceback."""
+    (config.toml, environment, flag) is one line naming the setting, not a traceback; so is a
+    misspelt setting name (`check_names`)."""
     from pydantic import ValidationError
 
     from qa.errors import QAError
 
+    check_names()
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as e:

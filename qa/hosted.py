@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from qa.config import Settings
+from qa.config import OPENAI_URL, Settings, key_withheld
 from qa.errors import EndpointDown, QAError
 
 PREFIX = "openai:"
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_BASE_URL = OPENAI_URL
 
 
 class OpenAIModel:
@@ -28,7 +28,10 @@ class OpenAIModel:
         self.name = PREFIX + remote_name
         self.remote_name = remote_name
         self.base_url = (settings.base_url or DEFAULT_BASE_URL).rstrip("/")
+        # Settings already paired the key with its endpoint: a shell-wide OPENAI_API_KEY is not here
+        # when base_url points at another server.
         self._key = settings.api_key.get_secret_value() if settings.api_key else ""
+        self._withheld = key_withheld(settings)
         self.timeout = settings.request_timeout
         self.retries = max(0, settings.retries)
         self.last_usage: dict[str, float] = {}
@@ -94,6 +97,9 @@ class OpenAIModel:
         where = self.base_url
         tries = f"after {self.retries} retr{'y' if self.retries == 1 else 'ies'}"
         if isinstance(e, openai.AuthenticationError):
+            if not self._key:
+                hint = self._withheld or "set QA_API_KEY (or OPENAI_API_KEY for OpenAI's URL)"
+                return QAError(f"{where} wants an API key (401) and none was sent: {hint}")
             return QAError(f"{where} refused the API key (401): set QA_API_KEY or OPENAI_API_KEY to a valid key")
         if isinstance(e, openai.PermissionDeniedError):
             return QAError(f"{where} denied access to model {self.remote_name!r} (403): check the key's permissions")

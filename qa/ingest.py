@@ -11,7 +11,7 @@ their content-addressed ids and reused by the next run instead of being written 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,9 +20,10 @@ from qa.embed import Embedder
 from qa.errors import QAError
 from qa.load import Document, SkipFile, discover, read
 from qa.split import SPLITTER_VERSION, split
-from qa.store import Corpus, FileRecord, Store, fingerprint, pages, source_key, validate_collection_name
+from qa.store import Corpus, FileRecord, Store, fingerprint, pages, shown, source_key, validate_collection_name
 
 STAGES = ("read", "split", "embed", "write")
+EMBED_STEP = 256  # chunks embedded and added per Chroma write; a big file spans several writes
 
 
 @dataclass
@@ -56,8 +57,23 @@ class _Clock:
 
 
 def _chunk_ids(doc: Document, n: int) -> list[str]:
-    key = source_key(doc.source)
+    key = source_key(str(doc.path))
     return [f"{key}:{doc.sha256[:16]}:{i}" for i in range(n)]
+
+
+def _unique(found: Iterable[tuple[str, Path, bool]]) -> list[tuple[str, Path, bool]]:
+    """One entry per file. A file is its resolved path, so `seeds` and `$PWD/seeds`, or a symlink
+    and its target, are one file and are indexed once (the first name seen labels its messages)."""
+    out: dict[Path, tuple[str, Path, bool]] = {}
+    for label, path, named in found:
+        prev = out.get(path)
+        out[path] = (prev[0], path, prev[2] or named) if prev else (label, path, named)
+    return list(out.values())
+
+
+def _under(path: str, roots: list[Path]) -> bool:
+    p = Path(path)
+    return any(p.is_relative_to(root) for root in roots)
 
 
 def ingest(
@@ -76,17 +92,21 @@ def ingest(
 
     t0 = time.perf_counter()
     name = validate_collection_name(settings.collection)
-    found = list(discover(paths))  # paths only; raises on a missing path before anything is touched
+    found = _unique(discover(paths))  # paths only; raises on a missing path before anything is touched
     if not found:
         raise QAError(f"no supported files (.txt .md .html .pdf) under {' '.join(paths)}")
     embedder = Embedder(settings.embed_model)
-    store = Store(settings, recover=rebuild)
-    if getattr(store, "moved_aside", None):
-        warn(f"the store was unreadable; moved it to {store.moved_aside} and started a new one")
     fp = fingerprint(settings, SPLITTER_VERSION)
-    with ingest_lock(store, name, settings, warn):
-        run = _Run(settings, store, embedder, fp, progress, warn, on_commit)
-        summary = run.go(found, rebuild, prune, batch_files or settings.ingest_batch_files)
+    # The embedded store is opened (and, with --rebuild, an unreadable one moved aside) only while
+    # holding the lock; a server's lease lives in the server, so that client is needed first.
+    store = Store(settings) if settings.chroma_url else None
+    with ingest_lock(store, name, settings, warn) as lock:
+        store = store or Store(settings, recover=rebuild)
+        if getattr(store, "moved_aside", None):
+            warn(f"the store was unreadable; moved it to {store.moved_aside} and started a new one")
+        run = _Run(settings, store, embedder, fp, progress, warn, on_commit, lock)
+        roots = [Path(p).resolve() for p in paths]
+        summary = run.go(found, rebuild, roots if prune else None, batch_files or settings.ingest_batch_files)
     summary.seconds = time.perf_counter() - t0
     return summary
 
@@ -94,8 +114,8 @@ def ingest(
 class _Run:
     """One ingest, holding the collection's lock."""
 
-    def __init__(self, settings: Settings, store: Store, embedder: Embedder, fp: dict, progress, warn, on_commit) -> None:  # noqa: ANN001
-        self.settings, self.store, self.embedder, self.fp = settings, store, embedder, fp
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder, fp: dict, progress, warn, on_commit, lock) -> None:  # noqa: ANN001
+        self.settings, self.store, self.embedder, self.fp, self.lock = settings, store, embedder, fp, lock
         self.progress, self.warn, self.on_commit = progress, warn, on_commit
         self.summary = Summary()
         self.t = self.summary.timings
@@ -103,7 +123,8 @@ class _Run:
         self.done = 0  # files finished (indexed, skipped or failed), for progress
         self.total = 0
 
-    def go(self, found: list, rebuild: bool, prune: bool, batch_files: int) -> Summary:  # noqa: C901
+    def go(self, found: list, rebuild: bool, prune: list[Path] | None, batch_files: int) -> Summary:  # noqa: C901
+        """`prune`: the resolved PATHS of a `--prune` run; only files under them can be forgotten."""
         name, summary, settings = self.settings.collection, self.summary, self.settings
         entry = self.store.catalog_entry(name)
         summary.rebuilt = entry is not None and (rebuild or entry.get("fingerprint") != self.fp["id"])
@@ -114,15 +135,15 @@ class _Run:
         self.catalog_live = entry is not None and not summary.rebuilt
         if summary.rebuilt:
             # Re-read everything the old index held, not just the paths named now.
-            named_now = {s for s, _, _ in found}
+            named_now = {str(p) for _, p, _ in found}
             try:
                 old_records = Corpus(name, entry, None, self.store.client.get_collection(entry["files"])).file_records()
             except Exception:  # noqa: BLE001 - a damaged old index: rebuild from the paths given now
                 old_records = {}
                 self.warn(f"the old index of {name!r} is unreadable; rebuilding from the paths given")
             for rec in old_records.values():
-                if rec.source not in named_now and Path(rec.path).exists():
-                    found.append((rec.source, Path(rec.path), False))
+                if rec.path not in named_now and Path(rec.path).exists():  # `path`: resolved in every format
+                    found.append((shown(rec.path), Path(rec.path), False))
 
         self.total = len(found)
         try:
@@ -134,7 +155,7 @@ class _Run:
                 except SkipFile as e:
                     self._skip(e, source, named)
                     continue
-                old = committed.get(source)
+                old = committed.get(str(path))
                 if old and old.sha256 == doc.sha256:
                     summary.skipped += 1
                     self._tick(source)
@@ -151,15 +172,17 @@ class _Run:
                     batch = []
             if batch:
                 self._write_and_commit(batch, committed)
-            if prune:
-                present = {s for s, _, _ in found}
-                gone = [s for s in committed if s not in present]
+            self.lock.check()  # still ours before the last commits (prune, catalog)
+            if prune is not None:
+                # Forget only what is gone from under the PATHS given: other folders' files stay.
+                present = {str(p) for _, p, _ in found}
+                gone = [s for s in committed if s not in present and _under(s, prune)]
                 with _Clock(self.t, "write"):
                     if gone:
                         corpus.files.delete(ids=[source_key(s) for s in gone])
                         summary.removed = len(gone)
                     self._collect_garbage(set(gone))
-            if self.summary.batches or summary.rebuilt or entry is None or prune:
+            if self.summary.batches or summary.rebuilt or entry is None or prune is not None:
                 self.store.commit_catalog(name, corpus.meta)
         except BaseException:
             # Failed or interrupted: remove the uncommitted batch so the store is as after the last commit.
@@ -197,6 +220,7 @@ class _Run:
         catalog if this is a new corpus, then delete what was superseded."""
         corpus, t, summary = self.corpus, self.t, self.summary
         records = _write(corpus, self.embedder, batch, self.written, t, self._embedded)
+        self.lock.check()  # a lease lost while stalled: roll back rather than commit beside the new holder
         with _Clock(t, "write"):
             corpus.files.upsert(
                 ids=[source_key(r.source) for r in records],
@@ -262,7 +286,7 @@ def _write(corpus: Corpus, embedder: Embedder, batch, written: list[str], t: dic
             texts.append(c.text)
             metas.append(
                 {
-                    "source": doc.source,
+                    "source": str(doc.path),  # the file's identity: its resolved path
                     "sha256": doc.sha256,
                     "start": c.start,
                     "end": c.end,
@@ -271,11 +295,11 @@ def _write(corpus: Corpus, embedder: Embedder, batch, written: list[str], t: dic
                 }
             )
         ends.append((len(ids), doc.source))
-        records.append(FileRecord(doc.source, str(doc.path), doc.sha256, len(chunks)))
+        records.append(FileRecord(str(doc.path), str(doc.path), doc.sha256, len(chunks)))
     if ids and "_model" not in vars(embedder) and not embedder.prefer_onnx:
         with _Clock(t, "load"):
             embedder._model  # noqa: B018 - load the model now, so `embed` times only embedding
-    step = 256
+    step = EMBED_STEP
     reported = 0
     for k in range(0, len(ids), step):
         with _Clock(t, "embed"):

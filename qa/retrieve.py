@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from qa.config import Settings
 from qa.embed import Embedder
-from qa.store import Corpus, Store, pages
+from qa.store import Corpus, Store, pages, shown
 from qa.text import content_terms
 from qa.types import Passage
 
@@ -34,7 +34,7 @@ class Retrieval:
 def _passage(cid: str, doc: str, meta: dict) -> Passage:
     start = int(meta["start"])
     rel = json.loads(meta.get("sentences") or "[]") or [[0, len(doc)]]
-    return Passage(cid, meta["source"], start, int(meta["end"]), doc, [(start + s, start + e) for s, e in rel])
+    return Passage(cid, shown(meta["source"]), start, int(meta["end"]), doc, [(start + s, start + e) for s, e in rel])
 
 
 class Retriever:
@@ -59,6 +59,7 @@ class Retriever:
         self._bm25_rows: dict[str, Passage] = {}
 
     def _visible(self, meta: dict) -> bool:
+        # keyed on the stored source (the resolved path); passages carry `shown(source)` for users
         return self.live.get(meta.get("source")) == meta.get("sha256")
 
     def _bm25_index(self):  # noqa: ANN202

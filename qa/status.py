@@ -14,7 +14,7 @@ from qa.config import Settings
 
 
 def status(settings: Settings, only: str | None = None, with_files: bool = False) -> dict[str, Any]:
-    from qa.store import Store
+    from qa.store import Store, shown
 
     store = Store(settings)
     out: dict[str, Any] = {"store": store.location, "size_bytes": store.size_bytes(), "collections": []}
@@ -35,6 +35,6 @@ def status(settings: Settings, only: str | None = None, with_files: bool = False
             "updated": dt.datetime.fromtimestamp(m.get("updated", 0), dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
         }
         if with_files:
-            row["file_list"] = [{"source": r.source, "chunks": r.chunks, "sha256": r.sha256} for r in sorted(records.values(), key=lambda r: r.source)]
+            row["file_list"] = [{"source": shown(r.source), "chunks": r.chunks, "sha256": r.sha256} for r in sorted(records.values(), key=lambda r: r.source)]
         out["collections"].append(row)
     return out

@@ -8,6 +8,9 @@ Layout, per corpus NAME (all inside Chroma, so a Chroma server holds everything 
 - `NAME.<fp>.files`: one record per ingested file (source, sha256, chunk count). A file's chunks are
   visible to retrieval only once its record names their sha256, so a reader never sees half a file
   and an interrupted ingest leaves nothing visible behind.
+
+A file's `source` (in its record and its chunks) is its resolved absolute path: its identity, so a
+folder named two ways, or a symlink and its target, is indexed once. Users see `shown(source)`.
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from qa.config import Settings, qa_home
 from qa.errors import NothingIngested, QAError
 
 CATALOG = "qa-catalog"
-FORMAT = 1
+FORMAT = 2  # 2: files keyed by resolved path (1 keyed them by the path as typed, so one file could be stored twice)
 _NAME_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 _DUMMY = [1.0]  # Chroma wants a vector for every record; catalog and file records have no meaning to embed
 
@@ -52,10 +56,20 @@ def source_key(source: str) -> str:
     return hashlib.sha1(source.encode()).hexdigest()[:16]
 
 
+def shown(source: str) -> str:
+    """A stored file as users see it: relative to the current directory when under it (short, and
+    openable from here), else absolute."""
+    try:
+        cwd = Path.cwd()
+        return source if cwd == Path(cwd.anchor) else str(Path(source).relative_to(cwd))
+    except (ValueError, OSError):  # not under the cwd, or the cwd was deleted
+        return source
+
+
 @dataclass
 class FileRecord:
-    source: str
-    path: str
+    source: str  # resolved absolute path: the file's identity (format 1 stored the path as typed)
+    path: str  # resolved absolute path
     sha256: str
     chunks: int
 
@@ -200,7 +214,10 @@ class Store:
         if entry is None:
             raise NothingIngested(f"nothing ingested into collection {name!r} yet: run `qa ingest PATH` first")
         if entry.get("format") != FORMAT:
-            raise QAError(f"collection {name!r} was written by another version of qa: run `qa ingest --rebuild`")
+            raise QAError(
+                f"collection {name!r} was written by another version of qa (store format {entry.get('format')}, "
+                f"this qa uses {FORMAT}): run `qa ingest --rebuild PATH` (or any `qa ingest`) to re-index it"
+            )
         try:
             chunks = self.client.get_collection(entry["chunks"], embedding_function=None)
             files = self.client.get_collection(entry["files"], embedding_function=None)

@@ -53,3 +53,42 @@ def test_terminal_chat_follow_up_show_cancel_exit(seeded: Path) -> None:
     finally:
         child.close()
     assert child.exitstatus == 0
+
+
+# Follow-up detection, with phrasings that appear nowhere in qa/chat.py.
+@pytest.mark.parametrize(
+    "question",
+    ["Why?", "How so?", "And the year after?", "What did the spokesman say next?", "Which newspaper printed the claim first?",
+     "How long did the ceremony last?", "Was the parade cancelled as well?", "who else came"],
+)
+def test_questions_that_lean_on_the_conversation_are_rewritten(question: str) -> None:
+    from types import SimpleNamespace
+
+    from qa.chat import Conversation, Turn
+    from qa.config import load_settings
+
+    class Rewriter:  # stands in for the LLM only: records what it is asked to rewrite
+        def __init__(self) -> None:
+            self.asked: list[str] = []
+
+        def generate(self, messages: list[dict], max_tokens: int) -> str:
+            self.asked.append(messages[-1]["content"])
+            return "What did Dmitry Peskov say about Kim Jong-un's decision?"
+
+    model = Rewriter()
+    conv = Conversation(SimpleNamespace(model=model, settings=load_settings()))  # type: ignore[arg-type]
+    first = "Which Kremlin spokesman commented on Kim's decision not to come?"
+    conv.turns.append(Turn(first, first, SimpleNamespace(text="Dmitry Peskov commented on it [1].")))  # type: ignore[arg-type]
+    assert conv.standalone(question) == "What did Dmitry Peskov say about Kim Jong-un's decision?"
+    assert len(model.asked) == 1 and question in model.asked[0] and "Peskov" in model.asked[0]
+    for standalone in ("Who won the 2014 Olympic ice hockey final?", "What did Dmitry Peskov say about the Victory Day parade?",
+                       "How much is annual trade between Russia and North Korea worth?"):
+        assert conv.standalone(standalone) == standalone  # names its subject: asked as typed
+    assert len(model.asked) == 1
+
+
+def test_piped_chat_rewrites_a_bare_why_with_the_conversation(seeded: Path) -> None:
+    first = "Which Kremlin spokesman commented on Kim's decision not to come?"
+    proc = run_qa("chat", "--model", "none", input=f"{first}\nWhy?\n")
+    assert proc.returncode == 0, proc.stderr
+    assert f"(rewritten: Why? (context: {first}))" in proc.stdout, proc.stdout

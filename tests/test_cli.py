@@ -125,3 +125,23 @@ def test_eval_conversations_plays_follow_ups_through_chat(seeded: Path) -> None:
     assert follow_ups and all(r["standalone"] != r["question"] for r in follow_ups)  # rewritten with context
     assert {"follow_up_accuracy", "follow_up_accuracy_without_conversation", "ttft_ms_first", "ttft_ms_follow_up"} <= set(out["summary"])
     assert out["summary"]["phantom_citations"] == 0
+
+
+def test_a_misspelt_setting_is_one_clear_error_naming_the_closest(qa_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    qa_home.mkdir(parents=True, exist_ok=True)
+    config = qa_home / "config.toml"
+    config.write_text('modle = "none"\n', encoding="utf-8")
+    one_clean_error(run_qa("status"), f"unknown setting 'modle' in {config}: did you mean model?")
+    config.write_text('model = "none"\npassages = 3\n', encoding="utf-8")
+    monkeypatch.setenv("QA_PASAGES", "3")
+    one_clean_error(run_qa("ask", "--model", "none", "Why?"), "unknown environment variable QA_PASAGES: did you mean QA_PASSAGES?")
+    monkeypatch.delenv("QA_PASAGES")
+    config.write_text("model = \n", encoding="utf-8")
+    one_clean_error(run_qa("status"), f"cannot read {config}")
+    config.write_text('model = "none"\n', encoding="utf-8")
+    # not settings, and allowed: QA_HOME and QA_MODELS_DIR (set by conftest), the service's, the tests' own
+    for var in ("QA_SERVER_URL", "QA_SERVER_TOKEN", "QA_TEST_ANYTHING", "QA_PASSAGES"):
+        monkeypatch.setenv(var, "3")
+    proc = run_qa("config", "show")
+    assert proc.returncode == 0, proc.stderr
+    assert "unknown" not in proc.stderr

@@ -355,3 +355,71 @@ def test_hosted_model_loads_without_network_or_openai_import() -> None:
         load_model("openai:", load_settings())
     code = "import sys, qa.cli, qa.models, qa.answer; assert 'openai' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
+
+
+class _HeaderRecorder:
+    """A real HTTP listener on 127.0.0.1 that records every request's Authorization header and
+    answers 401, standing in for any third-party OpenAI-compatible server."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        seen = self.seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                seen.append(self.headers.get("Authorization"))
+                body = b'{"error": {"message": "no", "type": "invalid_request_error"}}'
+                self.send_response(401)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def ask(self) -> str:
+        """One hosted generation with the settings as the environment and config.toml make them."""
+        with pytest.raises(QAError) as err:
+            load_model("openai:gpt-x", load_settings(retries=0)).generate([{"role": "user", "content": "hi"}], 5)
+        return str(err.value)
+
+
+def test_the_openai_key_never_reaches_a_third_party_endpoint(qa_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    third = _HeaderRecorder()
+    try:
+        monkeypatch.setenv("OPENAI_API_KEY", WRONG_KEY)  # set shell-wide for other tools
+        monkeypatch.setenv("QA_BASE_URL", third.url)
+        msg = third.ask()
+        assert third.seen == ["Bearer no-key"]  # the SDK's placeholder, never the OpenAI key
+        assert "none was sent" in msg and "OPENAI_API_KEY is not sent" in msg and WRONG_KEY not in msg
+        monkeypatch.delenv("QA_BASE_URL")
+        qa_home.mkdir(parents=True, exist_ok=True)
+        (qa_home / "config.toml").write_text(f'base_url = "{third.url}"\n', encoding="utf-8")
+        third.ask()
+        assert third.seen == ["Bearer no-key"] * 2
+        from qa.config import describe
+
+        shown = {name: origin for name, _, origin in describe()}
+        assert "OPENAI_API_KEY is not sent" in shown["api_key"]
+        # qa's own key goes with qa's own endpoint; OPENAI_API_KEY with OPENAI_BASE_URL
+        monkeypatch.setenv("QA_API_KEY", TEST_KEY)
+        assert "refused the API key" in third.ask()
+        (qa_home / "config.toml").unlink()
+        monkeypatch.delenv("QA_API_KEY")
+        monkeypatch.setenv("OPENAI_BASE_URL", third.url)
+        third.ask()
+        assert third.seen[2:] == [f"Bearer {TEST_KEY}", f"Bearer {WRONG_KEY}"]
+        # QA_API_KEY does not follow a shell-wide OPENAI_BASE_URL either
+        monkeypatch.delenv("OPENAI_API_KEY")
+        monkeypatch.setenv("QA_API_KEY", TEST_KEY)
+        assert "QA_API_KEY" in third.ask() and third.seen[4] == "Bearer no-key"
+    finally:
+        third.server.shutdown()

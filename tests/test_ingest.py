@@ -134,3 +134,47 @@ def test_bad_files_in_a_folder_are_skipped(corpus: Path) -> None:
     r = Retriever(load_settings()).retrieve("When was the parade?")
     html = [p for p in r.passages if p.source.endswith("page.html")]
     assert html and "alert" not in html[0].text
+
+
+def test_a_file_is_indexed_once_however_it_is_named(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`qa ingest docs` then `qa ingest $PWD/docs`, or a symlink to an indexed file: one file, not two."""
+    monkeypatch.chdir(tmp_path)
+    s = load_settings()
+    first = ingest(["docs"], s)
+    recs1, ids1 = _state(s)
+    again = ingest([str(corpus)], s)  # the same folder, by its absolute path
+    assert (again.files, again.skipped) == (0, 2)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "link.txt").symlink_to(corpus / "001_b4cd203a8e781f12.txt")
+    both = ingest([str(elsewhere), "docs/../docs"], s)  # a symlink to an indexed file, and a third spelling
+    assert (both.files, both.skipped) == (0, 2)  # link.txt is 001 (skipped), docs/../docs holds 001 and 004
+    assert _state(s) == (recs1, ids1) and len(recs1) == 2 and len(ids1) == first.chunks
+    # what users see is short: relative to the current directory when under it, else absolute
+    r = Retriever(s).retrieve("How much is annual trade between Russia and North Korea worth?")
+    assert r.passages[0].source == "docs/001_b4cd203a8e781f12.txt"
+    monkeypatch.chdir(corpus.parent.parent)
+    r = Retriever(s).retrieve("How much is annual trade between Russia and North Korea worth?")
+    assert Path(r.passages[0].source) == Path(tmp_path.name) / "docs" / "001_b4cd203a8e781f12.txt"
+    monkeypatch.chdir(elsewhere)
+    r = Retriever(s).retrieve("How much is annual trade between Russia and North Korea worth?")
+    assert r.passages[0].source == str((corpus / "001_b4cd203a8e781f12.txt").resolve())
+
+
+def test_prune_forgets_only_files_gone_from_the_paths_given(corpus: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "memo.md").write_text("# Memo\n\nThe summit was moved to Vladivostok, the memo says.\n", encoding="utf-8")
+    (other / "note.txt").write_text("The delegation flew home on a Tuesday, the note says.\n", encoding="utf-8")
+    s = load_settings()
+    ingest([str(corpus)], s)
+    ingest([str(other)], s)
+    (corpus / "004_d1e3b79279d3dec7.txt").unlink()
+    (other / "note.txt").unlink()  # gone too, but `other` is not being pruned
+    summary = ingest([str(corpus)], s, prune=True)
+    assert summary.removed == 1
+    recs, ids = _state(s)
+    assert set(recs) == {"001_b4cd203a8e781f12.txt", "memo.md", "note.txt"}
+    assert len(ids) == sum(r.chunks for r in Store(s).open(s.collection).file_records().values())
+    assert ingest([str(other)], s, prune=True).removed == 1
+    assert set(_state(s)[0]) == {"001_b4cd203a8e781f12.txt", "memo.md"}

@@ -135,7 +135,7 @@ def test_sigkill_mid_ingest_then_rerun_gives_exactly_the_clean_result(tmp_path: 
     assert counts["default"] == counts["clean"] == (total, len(clean_ids), len(clean_ids))
 
 
-def test_asks_while_an_ingest_writes_never_fail_or_see_half_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_asks_while_an_ingest_writes_never_fail_or_cite_uncommitted_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     first = tmp_path / "first"
     first.mkdir()
     (first / "trade.txt").write_text((SEEDS / "001_b4cd203a8e781f12.txt").read_text(encoding="utf-8"), encoding="utf-8")
@@ -238,3 +238,69 @@ def test_another_machine_asks_with_nothing_local(tmp_path: Path, monkeypatch: py
     r = Retriever(load_settings())
     assert r.retrieve("Morgulov Pyongyang").passages  # forces the BM25 index, paged out of the server
     assert len(r._bm25_ids) == sum(rec.chunks for rec in r.corpus.file_records().values())
+
+
+def test_a_reader_never_sees_part_of_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files of many chunks, each written to Chroma in several writes: with the ingest paused after
+    writing part of a file's chunks, a reader (dense and BM25 retrieval) sees none of that file and
+    all of every committed one; once the ingest ends, all of every file."""
+    import qa.ingest as ingest_mod
+    from qa.ingest import ingest
+    from qa.retrieve import Retriever
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for f in sorted(SEEDS.glob("*.txt"))[:3]:  # 9, 6 and 30 chunks
+        (docs / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr(ingest_mod, "EMBED_STEP", 8)
+    paused, resume = threading.Event(), threading.Event()
+
+    class PausingEmbedder(ingest_mod.Embedder):  # the real embedder; its 5th batch (the 2nd of a 30-chunk file) waits
+        calls = 0
+
+        def embed(self, texts: list[str]) -> list:
+            PausingEmbedder.calls += 1
+            if PausingEmbedder.calls == 5:
+                paused.set()
+                assert resume.wait(300)
+            return super().embed(texts)
+
+    monkeypatch.setattr(ingest_mod, "Embedder", PausingEmbedder)
+    settings = load_settings(ingest_batch_files=1)
+    done: list = []
+    writer = threading.Thread(target=lambda: done.append(ingest([str(docs)], settings)), daemon=True)
+    writer.start()
+    try:
+        assert paused.wait(300)
+        corpus = Store(settings).open(settings.collection)
+        records = corpus.file_records()
+        assert records and all(r.chunks > 1 for r in records.values())  # whole files committed
+        files = [str(p.resolve()) for p in docs.iterdir()]
+        half = {f: len(corpus.chunks.get(where={"source": f}, include=[])["ids"]) for f in files if f not in records}
+        half = {f: n for f, n in half.items() if n}
+        assert len(half) == 1  # part of one file is in the store...
+        (second, stored), = half.items()
+        reader = Retriever(settings)
+        reader._bm25_index()
+        seen: dict[str, int] = {}
+        for cid in reader._bm25_ids:
+            src = reader._bm25_rows[cid].source
+            seen[src] = seen.get(src, 0) + 1
+        assert seen == {_shown(f): r.chunks for f, r in records.items()}  # ...none of it is visible
+        text = Path(second).read_text(encoding="utf-8")
+        probe = text[: text.index(".", 100) + 1]  # the half-written file's opening sentence(s)
+        assert all(p.source != _shown(second) for p in reader.retrieve(probe).passages)
+    finally:
+        resume.set()
+        writer.join(300)
+    assert done and done[0].files == 3
+    assert stored < Store(settings).open(settings.collection).file_records()[second].chunks  # it really was half
+    reader = Retriever(settings)
+    reader._bm25_index()
+    assert len(reader._bm25_ids) == sum(r.chunks for r in reader.corpus.file_records().values()) == done[0].chunks
+
+
+def _shown(source: str) -> str:
+    from qa.store import shown
+
+    return shown(source)
