@@ -8,6 +8,13 @@ faithful paraphrase changes only wording a careful reader would accept. The pass
 are real chunks exactly as ingest stores them (qa.split with the embedder's tokenizer), so offsets and
 sentence boundaries are the ones a real answer would be checked against.
 
+Each line: {"id", "split" (dev|test, by a stable hash of the gold id), "label" (false|faithful), "type",
+"question", "draft" (one sentence with [n] markers), "passages": [{"source" (relative to the repo root),
+"start", "end", "sentences": [[start, end], ...] (absolute offsets, as stored)}], "supporting" (indices
+of passages that state the draft: for faithful drafts; for a false draft only where the claim is true
+and merely cited to the wrong passage), "stated_in" (false drafts: the passage holding the unperturbed
+sentence, if present), "gold_id"}. Scoring is in qa/adversarial.py.
+
 Deterministic: run `.venv/bin/python evals/make_adversarial.py` (needs the embedder's tokenizer, not the
 model); the test suite only reads the JSONL and the source files.
 """
@@ -77,7 +84,7 @@ ITEMS: list[tuple] = [
      [("comparative", "much less important", "much more important"), ("comparative", "less important", "as important"),
       ("subject-object-swap", None, "China is much less important to North Korea than Russia, partly for economic reasons"),
       ("negation-added", "is much less", "is not much less"),
-      ("entity-swap", "than China", "than South Korea"),
+      ("entity-swap", "than China", "than the U.N. Security Council"),
       ("unstated-detail", "partly for economic reasons", "partly for military reasons")],
      [("synonyms", "much less important", "far less important"), ("verbatim-shortened", ", partly for economic reasons", ""),
       ("reordered", None, "Partly for economic reasons, Russia is much less important to North Korea than China")]),
@@ -145,7 +152,7 @@ ITEMS: list[tuple] = [
       ("negation-dropped", "Russia refused to meet", "Russia agreed to meet"),
       ("subject-object-swap", "Russia refused to meet Pyongyang’s demands", "Pyongyang refused to meet Russia’s demands"),
       ("place", "visit Moscow", "visit Beijing"),
-      ("entity-swap", "Kim Jong-un refused", "Vladimir Putin refused"),
+      ("entity-swap", "because Russia refused", "because the Soviet Union refused"),
       ("unstated-detail", "special treatment", "special treatment and a military parade")],
      [("synonyms", "refused an invitation", "declined an invitation"),
       ("reordered", None, "Because Russia refused to meet Pyongyang’s demands for special treatment, Kim Jong-un refused an invitation to visit Moscow")]),
@@ -161,7 +168,7 @@ ITEMS: list[tuple] = [
     ("which-paper", S0, "South Korea’s Chosun Ilbo newspaper reported",
      "South Korea’s Chosun Ilbo newspaper reported that Mr Kim opted to remain in Pyongyang because Russia refused to comply with the North’s request for special treatment",
      [("wrong-source", "South Korea’s Chosun Ilbo newspaper reported", "The Kremlin reported"),
-      ("entity-swap", "South Korea’s Chosun Ilbo newspaper", "South Korea’s Korea Herald newspaper"),
+      ("entity-swap", "because Russia refused", "because South Korea refused"),
       ("negation-dropped", "Russia refused to comply", "Russia agreed to comply"),
       ("place", "remain in Pyongyang", "remain in Seoul"),
       ("subject-object-swap", "Russia refused to comply with the North’s request", "the North refused to comply with Russia’s request")],
@@ -170,7 +177,7 @@ ITEMS: list[tuple] = [
     ("author-bet", S0, "I am feeling pretty smug",
      "The author had bet that Kim would chicken out of this",
      [("negation-added", "Kim would chicken out", "Kim would not chicken out"),
-      ("entity-swap", "that Kim would", "that Putin would"),
+      ("entity-swap", "that Kim would", "that the North Korean public would"),
       ("unstated-detail", "had bet", "had bet $100")],
      [("verbatim-shortened", None, "I had bet that Kim would chicken out of this"),
       ("synonyms", "chicken out of this", "back out of this")]),
@@ -203,7 +210,7 @@ ITEMS: list[tuple] = [
       ("subject-object-swap", None, "Putin traveled to Pyongyang via the Trans-Siberian railway to meet Kim Jong-il in the summer of 2001, after Kim Jong-il first visited Moscow for a brief summit in 2000"),
       ("unit", "a brief summit", "a week-long summit"),
       ("place", "traveled to Moscow", "traveled to Vladivostok"),
-      ("entity-swap", "Kim Jong-il traveled", "Kim Jong-un traveled"),
+      ("entity-swap", "Kim Jong-il traveled to Moscow", "Putin traveled to Moscow"),
       ("unstated-detail", "via the Trans-Siberian railway", "via the Trans-Siberian railway in an armoured carriage")],
      [("synonyms", "traveled", "went"), ("synonyms", "a brief summit", "a short summit"),
       ("reordered", None, "In the summer of 2001 Kim Jong-il traveled to Moscow via the Trans-Siberian railway to meet Putin, who had first visited Pyongyang for a brief summit in 2000"),
@@ -249,7 +256,7 @@ ITEMS: list[tuple] = [
       ("date", "a May ceremony", "a June ceremony"),
       ("negation-dropped", None, "The Korea Herald reported that Kim has declined an invitation from Russian President Vladimir Putin to attend a May ceremony marking the 70th anniversary of the end of the Second World War"),
       ("wrong-source", "The Korea Herald", "The Economic Times"),
-      ("entity-swap", "Russian President Vladimir Putin", "Chinese President Xi Jinping"),
+      ("entity-swap", "Kim has accepted", "South Korea has accepted"),
       ("comparative", "the end of the Second World War", "the start of the Second World War")],
      [("synonyms", "has accepted", "accepted"),
       ("reordered", None, "Kim has accepted an invitation from Russian President Vladimir Putin to attend a May ceremony marking the 70th anniversary of the end of the Second World War, The Korea Herald reported")]),
@@ -258,7 +265,7 @@ ITEMS: list[tuple] = [
      [("date", "July 2014", "July 2013"), ("date", "July 2014", "June 2014"), ("date", "July", "August"),
       ("place", "visiting Seoul", "visiting Tokyo"), ("place", "visiting Seoul", "visiting Pyongyang"),
       ("negation-dropped", "without a corresponding stop", "with a corresponding stop"),
-      ("entity-swap", "Xi broke", "Putin broke"),
+      ("entity-swap", "Xi broke", "Abe broke"),
       ("unstated-detail", "visiting Seoul", "visiting Seoul by plane")],
      [("synonyms", "longstanding", "long-standing"), ("synonyms", "broke", "departed from"),
       ("reordered", None, "In July 2014 Xi visited Seoul without a corresponding stop in North Korea, breaking longstanding Chinese tradition")]),
@@ -273,7 +280,7 @@ ITEMS: list[tuple] = [
       ("reordered", None, "Russia faced international isolation and sanctions from Western states following its invasion of Crimea in early 2014")]),
     ("oil-prices", S4, "More recently, the collapse in global oil prices",
      "The collapse in global oil prices has placed the Russian economy on a precarious precipice",
-     [("negation-dropped", "The collapse in", "The rise in"), ("entity-swap", "the Russian economy", "the Chinese economy"),
+     [("negation-dropped", "The collapse in", "The rise in"), ("entity-swap", "the Russian economy", "Syria’s economy"),
       ("unstated-detail", "global oil prices", "global oil and gas prices")],
      [("synonyms", "collapse", "crash"), ("verbatim-shortened", None, "The collapse in global oil prices has placed the Russian economy on a precipice")]),
     ("banners", S4, "Over the course of 2014, there were reports",
@@ -284,13 +291,13 @@ ITEMS: list[tuple] = [
      [("synonyms", "hung", "put up"), ("synonyms", "describing China as", "calling China")]),
     ("veto", S3, "Russia, as a permanent member of the council",
      "Russia, as a permanent member of the council, has the power to veto the request",
-     [("negation-added", "has the power", "lacks the power"), ("entity-swap", "Russia, as", "North Korea, as")],
+     [("negation-added", "has the power", "lacks the power"), ("entity-swap", "Russia, as", "Kim Jong Un, as")],
      [("synonyms", "has the power to", "can")]),
     ("icc", S3, "the United Nations Security Council is currently considering",
      "The United Nations Security Council is considering a motion to refer the North Korean leadership to the International Criminal Court",
      [("wrong-source", None, "According to The Economic Times, the United Nations Security Council is considering a motion to refer the North Korean leadership to the International Criminal Court"),
       ("negation-added", "is considering", "has rejected"),
-      ("entity-swap", "the North Korean leadership", "the Russian leadership")],
+      ("entity-swap", "the North Korean leadership", "Russia")],
      [("synonyms", "is considering", "is weighing"),
       ("reordered", None, "A motion to refer the North Korean leadership to the International Criminal Court is being considered by the United Nations Security Council")]),
     # pydoc
@@ -350,8 +357,7 @@ ITEMS: list[tuple] = [
     ("why-skip", S0, "Kim Jong-un snubs Russia after being refused",
      "Kim Jong-un snubs Russia after being refused special treatment",
      [("subject-object-swap", None, "Russia snubs Kim Jong-un after being refused special treatment"),
-      ("negation-dropped", "after being refused", "after being granted"),
-      ("entity-swap", "Kim Jong-un snubs", "Kim Jong-un snubs China")],
+      ("negation-dropped", "after being refused", "after being granted")],
      [("synonyms", "snubs", "rebuffs"), ("reordered", None, "After being refused special treatment, Kim Jong-un snubs Russia")]),
     ("first-trip", S1, "Given the cold shoulder by China, Kim looked to Russia",
      "Given the cold shoulder by China, Kim looked to Russia for support",
@@ -386,7 +392,7 @@ ITEMS: list[tuple] = [
      [("synonyms", "mentioned", "noted"), ("reordered", None, "In December last year, Russia invited both President Park Geun-hye and Kim, Chosun Media mentioned")]),
     ("delury", S3, "might be ready this year to come out of his cave",
      "North Korea expert John Delury, cited by The Washington Post, said Kim Jong Un might be ready this year to come out of his cave a bit",
-     [("subject-object-swap", "John Delury, cited by The Washington Post", "The Washington Post, cited by John Delury"),
+     [("subject-object-swap", None, "The Washington Post, cited by North Korea expert John Delury, said Kim Jong Un might be ready this year to come out of his cave a bit"),
       ("date", None, "North Korea expert John Delury, cited by The Washington Post on January 22, 2015, said Kim Jong Un might be ready this year to come out of his cave a bit"),
       ("wrong-source", "cited by The Washington Post", "cited by The Economic Times")],
      [("synonyms", "said", "affirmed")]),
@@ -578,9 +584,10 @@ def main() -> int:
         for typ, old, new in false:
             text = apply(old, new, typ)
             if typ == "entity-swap":
-                doc_text = " ".join(chunks[src][idx].text.split())
-                if new.split()[-1].strip(",.") not in doc_text and not any(w in doc_text for w in new.split() if w[:1].isupper() and len(w) > 3):
-                    problems.append(f"{gold_id} entity-swap {new!r}: not in the supporting passage")
+                # the swapped-in name must be one the supporting passage itself mentions
+                names = set(re.findall(r"\w+", new)) - set(re.findall(r"\w+", old or base))
+                if not names or not names <= set(re.findall(r"\w+", chunks[src][idx].text)):
+                    problems.append(f"{gold_id} entity-swap {new!r}: {names} not in the supporting passage")
             if typ == "wrong-source" and old is not None:
                 # attribution changed; the passage stating the fact is present but names another source
                 add(gold_id, "false", typ, f"{text} [{n}].", passages, [], g["question"], {"stated_in": [rot]})

@@ -140,3 +140,18 @@ def test_each_type_meets_its_target(summary: dict, label: str, typ: str) -> None
         pytest.skip(f"only {row['n']} cases")
     target = A.BLOCK_TARGET if label == "false" else A.KEEP_TARGET
     assert row["rate"] >= target, f"{label}/{typ}: {row['ok']}/{row['n']}"
+
+
+def test_qa_eval_dispatches_the_suite() -> None:
+    """`qa eval evals/adversarial.jsonl` scores the verifier (not a gold-question run): JSON rows per
+    case, and exit 1 with one `qa: error:` line exactly when a target is missed."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "qa", "eval", str(SUITE), "--json"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    out = json.loads(proc.stdout)
+    assert len(out["rows"]) == len(CASES)
+    missed = A.failures(out["summary"])
+    assert proc.returncode == (1 if missed else 0), proc.stderr
+    assert ("qa: error: adversarial suite below target" in proc.stderr) == bool(missed)
+    assert "Traceback" not in proc.stderr
