@@ -81,7 +81,7 @@ ITEMS: list[tuple] = [
       ("reordered", None, "North Korea’s trade with Russia is less than 2% of its trade with China")]),
     ("first-trip", S1, "Russia is much less important to North Korea than China",
      "Russia is much less important to North Korea than China, partly for economic reasons",
-     [("comparative", "much less important", "much more important"), ("comparative", "less important", "as important"),
+     [("comparative", "much less important", "much more important"), ("comparative", None, "Russia is as important to North Korea as China, partly for economic reasons"),
       ("subject-object-swap", None, "China is much less important to North Korea than Russia, partly for economic reasons"),
       ("negation-added", "is much less", "is not much less"),
       ("entity-swap", "than China", "than the U.N. Security Council"),
