@@ -221,6 +221,11 @@ def eval_(
     if evals.is_conversation_file(gold):
         _eval_conversations(gold, collection, model, corpus, json_out, min_accuracy)
         return
+    from qa import adversarial
+
+    if adversarial.is_adversarial_file(gold):
+        _eval_adversarial(gold, json_out)
+        return
     gold_rows = evals.load_gold(gold)
     if corpus:
         from qa.config import load_settings
@@ -301,6 +306,20 @@ def _eval_conversations(gold: Path, collection: str | None, model: str | None, c
         _metric_table(f"qa eval (conversations) · model {summary['model']} · {summary['conversations']} conversations", metrics)
     if min_accuracy is not None and summary["follow_up_accuracy"] < min_accuracy:
         _err(f"eval below threshold: follow-up accuracy {summary['follow_up_accuracy']:.3f} < {min_accuracy}")
+        raise typer.Exit(1)
+
+
+def _eval_adversarial(gold: Path, json_out: bool) -> None:
+    """The verifier alone against false and faithful drafts; exit 1 below the targets (qa/adversarial.py)."""
+    import json
+
+    from qa import adversarial as A
+
+    results = A.run(A.load(gold), A.root_of(gold))
+    summ = A.summary(results)
+    print(json.dumps({"summary": summ, "rows": A.results_json(results)}, ensure_ascii=False) if json_out else A.markdown(summ))
+    if missed := A.failures(summ):
+        _err("adversarial suite below target: " + "; ".join(missed))
         raise typer.Exit(1)
 
 

@@ -1,0 +1,157 @@
+"""The adversarial suite as a CI gate (issue 12): the verifier must block false drafts and keep faithful
+ones, overall and per perturbation type. Pure text: no embedder model, no Chroma, no LLM.
+
+The sanity tests check the suite itself (that its passages are the real stored chunks and its faithful
+drafts are backed by their passages), so a gate failure means the verifier, not the data."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from qa import adversarial as A
+
+ROOT = Path(__file__).resolve().parent.parent
+SUITE = ROOT / "evals" / "adversarial.jsonl"
+GOLD_FILES = [ROOT / "evals" / "seeds.jsonl", ROOT / "evals" / "pydoc.jsonl"]
+FALSE_TYPES = {
+    "number-value", "number-scale", "unit", "comparative", "negation-added", "negation-dropped", "entity-swap",
+    "subject-object-swap", "date", "place", "wrong-source", "unstated-detail",
+}
+FAITHFUL_TYPES = {"verbatim-shortened", "reordered", "synonyms", "merged"}
+
+CASES = A.load(SUITE)
+
+
+@pytest.fixture(scope="module")
+def summary() -> dict:
+    return A.summary(A.run(CASES, ROOT))
+
+
+def _row(summ: dict, label: str, typ: str) -> dict:
+    return next(r for r in summ["rows"] if r["label"] == label and r["type"] == typ)
+
+
+# --- the suite itself ---------------------------------------------------------------------------
+
+
+def test_ids_unique_and_fields() -> None:
+    ids = [c["id"] for c in CASES]
+    assert len(ids) == len(set(ids))
+    for c in CASES:
+        assert c["label"] in ("false", "faithful") and c["split"] in ("dev", "test")
+        assert all(0 <= i < len(c["passages"]) for i in c["supporting"])
+        assert re.search(r"\[\d+\]", c["draft"]), c["id"]
+
+
+def test_counts_per_type() -> None:
+    counts = Counter((c["label"], c["type"]) for c in CASES)
+    assert {t for lab, t in counts if lab == "false"} == FALSE_TYPES
+    assert {t for lab, t in counts if lab == "faithful"} == FAITHFUL_TYPES
+    assert all(n >= 20 for n in counts.values()), counts
+    assert sum(n for (lab, _), n in counts.items() if lab == "false") >= 300
+    assert sum(n for (lab, _), n in counts.items() if lab == "faithful") >= 100
+    splits = Counter(c["split"] for c in CASES)
+    assert 0.5 < splits["dev"] / len(CASES) < 0.8, splits
+
+
+def test_passages_are_the_file_slices() -> None:
+    texts: dict[str, str] = {}
+    for c in CASES:
+        for p, rebuilt in zip(c["passages"], A.passages(c, ROOT), strict=True):
+            if p["source"] not in texts:
+                texts[p["source"]] = (ROOT / p["source"]).read_text(encoding="utf-8")
+            assert rebuilt.text == texts[p["source"]][p["start"] : p["end"]], c["id"]
+            assert rebuilt.sentences and all(p["start"] <= s < e <= p["end"] for s, e in rebuilt.sentences), c["id"]
+
+
+def test_passages_are_the_chunks_ingest_stores() -> None:
+    """If the splitter or chunk settings change, the suite no longer shows the verifier what it would
+    see: regenerate it with evals/make_adversarial.py."""
+    from qa.config import Settings
+    from qa.embed import Embedder
+    from qa.load import read
+    from qa.split import split
+
+    settings = Settings()
+    count = Embedder(settings.embed_model).count_tokens
+    stored: dict[str, set[tuple]] = {}
+    for c in CASES:
+        for p in c["passages"]:
+            src = p["source"]
+            if src not in stored:
+                doc = read(src, (ROOT / src).resolve(), 10**9)
+                stored[src] = {
+                    (ch.start, ch.end, tuple((ch.start + a, ch.start + b) for a, b in ch.sentences))
+                    for ch in split(doc.text, settings.chunk_size, settings.chunk_overlap, count)
+                }
+            key = (p["start"], p["end"], tuple(tuple(s) for s in p["sentences"]))
+            assert key in stored[src], f"{c['id']}: {src}[{p['start']}:{p['end']}] is not a stored chunk"
+
+
+def test_faithful_supporting_passages_hold_the_gold_fact() -> None:
+    golds = {g["id"]: g for f in GOLD_FILES for g in map(json.loads, f.read_text(encoding="utf-8").splitlines())}
+    for c in CASES:
+        if c["label"] != "faithful":
+            continue
+        assert c["supporting"], c["id"]
+        text = " ".join(A.passages(c, ROOT)[i].text for i in c["supporting"])
+        for group in golds[c["gold_id"]]["facts"]:
+            # plural allowed: the gold pattern "textile" must find "textiles"
+            assert any(re.search(rf"(?<!\w)(?:{alt})(?:e?s)?(?!\w)", text, re.IGNORECASE) for alt in group), (c["id"], group)
+
+
+def test_faithful_drafts_cite_only_supporting_passages() -> None:
+    for c in CASES:
+        cited = {int(n) - 1 for n in re.findall(r"(?<!\w)\[(\d+)\]", c["draft"])}  # not code such as a[0]
+        if c["label"] == "faithful":
+            assert cited and cited <= set(c["supporting"]), c["id"]
+
+
+def test_wrong_source_by_omission_lacks_the_source() -> None:
+    """Where the stating passage is absent, no passage given may contain the draft's sentence."""
+    for c in CASES:
+        if c["type"] == "wrong-source" and not c["supporting"] and not c.get("stated_in"):
+            draft = re.sub(r"\s*\[\d+\]", "", c["draft"]).rstrip(".")
+            assert all(draft[:40] not in p.text for p in A.passages(c, ROOT)), c["id"]
+
+
+# --- the gate ----------------------------------------------------------------------------------
+
+
+def test_false_drafts_blocked_overall(summary: dict) -> None:
+    row = _row(summary, "false", "ALL")["all"]
+    assert row["rate"] >= A.BLOCK_TARGET, f"{row['ok']}/{row['n']} false drafts blocked\n{A.markdown(summary)}"
+
+
+def test_faithful_drafts_kept_overall(summary: dict) -> None:
+    row = _row(summary, "faithful", "ALL")["all"]
+    assert row["rate"] >= A.KEEP_TARGET, f"{row['ok']}/{row['n']} faithful drafts kept\n{A.markdown(summary)}"
+
+
+@pytest.mark.parametrize(("label", "typ"), [("false", t) for t in sorted(FALSE_TYPES)] + [("faithful", t) for t in sorted(FAITHFUL_TYPES)])
+def test_each_type_meets_its_target(summary: dict, label: str, typ: str) -> None:
+    row = _row(summary, label, typ)["all"]
+    if row["n"] < A.MIN_TYPE_CASES:
+        pytest.skip(f"only {row['n']} cases")
+    target = A.BLOCK_TARGET if label == "false" else A.KEEP_TARGET
+    assert row["rate"] >= target, f"{label}/{typ}: {row['ok']}/{row['n']}"
+
+
+def test_qa_eval_dispatches_the_suite() -> None:
+    """`qa eval evals/adversarial.jsonl` scores the verifier (not a gold-question run): JSON rows per
+    case, and exit 1 with one `qa: error:` line exactly when a target is missed."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "qa", "eval", str(SUITE), "--json"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    out = json.loads(proc.stdout)
+    assert len(out["rows"]) == len(CASES)
+    missed = A.failures(out["summary"])
+    assert proc.returncode == (1 if missed else 0), proc.stderr
+    assert ("qa: error: adversarial suite below target" in proc.stderr) == bool(missed)
+    assert "Traceback" not in proc.stderr
