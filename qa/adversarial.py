@@ -94,14 +94,20 @@ def score(case: dict, v: Verified, ps: list[Passage]) -> bool:
 
 
 def run(cases: list[dict], root: Path) -> list[Result]:
+    """Each case through the verifier exactly as `qa ask` runs it: with word-meaning similarity
+    from the configured embedding model."""
+    from qa.claims import similarity
+    from qa.config import load_settings
+    from qa.embed import Embedder
     from qa.verify import verify
 
+    similar = similarity(Embedder(load_settings().embed_model, prefer_onnx=True))
     cache: dict[str, str] = {}
     results: list[Result] = []
     for case in cases:
         ps = passages(case, root, cache)
         try:
-            v = verify(case["draft"], ps, case["question"])
+            v = verify(case["draft"], ps, case["question"], similar)
         except Exception as e:  # noqa: BLE001 - a verifier crash is a failed case, not a failed run
             results.append(Result(case, False, "", f"{type(e).__name__}: {e}"))
             continue

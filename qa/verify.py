@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from qa.claims import Similar, check
-from qa.text import content_terms
+from qa.text import content_terms, stem
 from qa.prompt import ABSTAIN_TEXT
 from qa.types import Citation, Passage, Verified
 
@@ -21,7 +21,7 @@ NOT_FOUND = re.compile(
     r"^\W*(not found|" + re.escape(ABSTAIN_TEXT.rstrip(".")) + r"|the (documents|passages) do(es)? not (say|contain|mention|state)|i don.?t know|no answer)",
     re.IGNORECASE,
 )
-_CITE = re.compile(r"\s*[\[【(]\s*(?:passages?|sources?|p)?\s*(\d+(?:\s*(?:[,;&]|and|-|–)\s*\d+)*)\s*[\]】)]", re.IGNORECASE)
+_CITE = re.compile(r"\s*[\[【(]\s*(?:passages?|sources?|p)?\s*(?!0)(\d+(?:\s*(?:[,;&]|and|-|–)\s*\d+)*)\s*[\]】)]", re.IGNORECASE)
 # A sentence ends at . ! or ? (optionally followed by a closing quote) and whitespace, but not after
 # an initial or a common abbreviation ("George W. Bush", "Mr. Kim", "U.S. officials").
 _SENT_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’']))\s+(?=\S)")
@@ -99,16 +99,18 @@ def find_quotes(claim: str, passages: list[Passage], cited: list[int], question:
     merges facts, one sentence per clause; else two adjacent sentences that each give the claim
     something of its own; then the same in the other passages (re-cited). When none does, the
     reason the first candidate failed."""
-    reasons: list[str] = []
+    reasons: list[tuple[int, str]] = []  # (words shared with the claim, why that sentence failed)
     others = [i for i in range(len(passages)) if i not in cited]
+    want = set(content_terms(claim))
 
     def first(text: str, idxs: list[int]) -> Span | None:
         for i in idxs:
             for sp in _spans(passages[i], i):
-                why = check(text, _text(passages, sp), question, similar, context)
+                quote = _text(passages, sp)
+                why = check(text, quote, question, similar, context)
                 if not why:
                     return sp
-                reasons.append(why)
+                reasons.append((len(want & set(content_terms(quote))), why))
         return None
 
     for idxs in (cited, others):
@@ -126,7 +128,7 @@ def find_quotes(claim: str, passages: list[Passage], cited: list[int], question:
                     claim, _text(passages, a) + " " + _text(passages, b), question, similar, context
                 ):
                     return [(i, a[1], b[2])], ""
-    return [], (reasons[0] if reasons else "no passage states it")
+    return [], (max(reasons, key=lambda r: r[0])[1] if reasons else "no passage states it")
 
 
 # A claim that needs two adjacent sentences must take at least this many of its words from each,
@@ -135,7 +137,11 @@ PAIR_MIN_WORDS = 2
 
 
 def _both_needed(claim: str, a: str, b: str) -> bool:
-    want = set(content_terms(claim))
+    """Each sentence gives the claim words of its own — ordinary words, not only names (a name
+    borrowed from the next sentence is how an entity gets swapped)."""
+    from qa.claims import names
+
+    want = set(content_terms(claim)) - {stem(n) for n in names(claim, a + " " + b)}
     ta, tb = set(content_terms(a)), set(content_terms(b))
     return len(want & (ta - tb)) >= PAIR_MIN_WORDS and len(want & (tb - ta)) >= PAIR_MIN_WORDS
 
