@@ -368,3 +368,113 @@ def scale(n: int, max_bytes: int = 1200) -> dict:
         shutil.rmtree(home, ignore_errors=True)
         shutil.rmtree(corpus, ignore_errors=True)
     return result
+
+
+# -- orchestration and tables of `qa bench` (the CLI only parses its flags) ---------------------
+
+
+def run(models: str, peer_model: str, gold: Path, limit: int, docs: int, out: Path) -> None:
+    """The full benchmark: ingest, retrieval, answers per model, the LlamaIndex peer; prints a
+    table and writes `out`."""
+    import os
+    import platform
+    import tempfile
+
+    from rich.console import Console
+
+    from qa.config import load_settings
+    from qa.models import load_model, models_dir
+    from qa.retrieve import Retriever
+
+    from qa import evals
+
+    err = Console(stderr=True)
+    os.environ.setdefault("QA_MODELS_DIR", str(models_dir()))
+    home = Path(tempfile.mkdtemp(prefix="qa-bench-home-"))
+    os.environ["QA_HOME"] = str(home)
+    gold_rows = evals.load_gold(gold)
+    if limit and limit < len(gold_rows):
+        step = len(gold_rows) / limit
+        gold_rows = [gold_rows[int(i * step)] for i in range(limit)]
+    questions = [g.question for g in gold_rows]
+    result: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}", "ingest": [], "retrieval": [], "answers": []}
+    err.print("[bold]ingest[/bold] seeds")
+    result["ingest"].append(ingest_figures("seeds", Path("seeds"), home))
+    big = copyright_corpus(docs) if docs else None
+    if big:
+        err.print(f"[bold]ingest[/bold] {docs} copyright files")
+        result["ingest"].append(ingest_figures("copyright", big, home))
+    result["retrieval"].append(retrieval_latency(home, "seeds", questions))
+    if big:
+        result["retrieval"].append(retrieval_latency(home, "copyright", questions))
+    for name in [m for m in models.split(",") if m]:
+        err.print(f"[bold]answers[/bold] {name}")
+        cold = cold_ask(home, name, questions[0]) if name else 0.0
+        settings = load_settings(collection="seeds", model=name)
+        from qa.answer import Answerer
+
+        rows, summary = evals.run(Answerer(settings, Retriever(settings), load_model(name, settings)), gold_rows)
+        result["answers"].append({"system": "qa", "model": name, "cold_ask_s": cold, **{k: summary[k] for k in (
+            "accuracy", "abstain_precision", "abstain_recall", "citation_precision", "phantom_citations", "latency_ms",
+            "prompt_tokens", "completion_tokens")}})
+    if peer_model:
+        err.print(f"[bold]peer[/bold] LlamaIndex CitationQueryEngine with {peer_model}")
+        prow = peer(Path("seeds"), gold_rows, peer_model)
+        result["peer"] = {"system": "llama-index CitationQueryEngine (defaults)", "model": peer_model, **score_peer(prow, gold_rows), "rows": prow}
+    write(result, out)
+    print_table(result)
+    err.print(f"wrote {out}")
+
+
+def print_table(result: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"qa bench · {result['machine']}")
+    for col in ("what", "figure"):
+        table.add_column(col)
+    for i in result["ingest"]:
+        table.add_row(f"ingest {i['corpus']}", f"{i['files']} files, {i['chunks']} chunks in {i['seconds']} s: {i['files_per_s']} files/s, {i['chunks_per_s']} chunks/s, peak RSS {i['peak_rss_mb']} MB")
+    for r in result["retrieval"]:
+        table.add_row(f"retrieve (warm) {r['collection']}", f"p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms over {r['chunks']} chunks")
+    for a in result["answers"]:
+        lat = a["latency_ms"]["total"]
+        table.add_row(f"qa · {a['model']}", f"accuracy {a['accuracy']:.0%}, abstain recall {a['abstain_recall']:.0%}, citation precision {a['citation_precision']:.0%}, phantom {a['phantom_citations']}, p50 {lat['p50'] / 1000:.1f} s, p95 {lat['p95'] / 1000:.1f} s, cold ask {a['cold_ask_s']} s")
+    if "peer" in result:
+        p = result["peer"]
+        table.add_row(f"peer · {p['model']}", f"accuracy {p['accuracy']:.0%}, abstain recall {p['abstain_recall']:.0%}, citation precision {p['citation_precision']:.0%}, phantom {p['phantom_citations']}, p50 {p['p50_ms'] / 1000:.1f} s, p95 {p['p95_ms'] / 1000:.1f} s")
+        ours = next((a for a in result["answers"] if a["model"] == p["model"]), None)
+        if ours:
+            speed = p["p50_ms"] / max(1.0, ours["latency_ms"]["total"]["p50"])
+            table.add_row("qa vs peer (same model)", f"accuracy {ours['accuracy'] / max(p['accuracy'], 1e-9):.2f}x, p50 latency {speed:.1f}x faster")
+    Console().print(table)
+
+
+
+
+def run_scale(n: int, max_bytes: int, out: Path) -> None:
+    """`qa bench --scale N`: the scale run, its table, and its JSON."""
+    from rich.console import Console
+    from rich.table import Table
+
+    err = Console(stderr=True)
+    err.print(f"[bold]scale[/bold] {n} files: embedded store, then a Chroma server")
+    res = scale(n, max_bytes)
+    write(res, out)
+    c = res["corpus"]
+    table = Table(title=f"qa bench --scale · {c['files']} files ({c['bytes'] / 1e6:.1f} MB) · {res['machine']}")
+    for col in ("store", "ingest", "files/s", "chunks/s", "peak RSS client / server", "read / split / embed / write (load)", "retrieval p50 / p95 (first query)"):
+        table.add_column(col)
+    for i, r in zip(res["ingest"], res["retrieval"]):
+        t = i["time_s"]
+        server = f" / {i['server_peak_rss_mb']} MB" if i.get("server_peak_rss_mb") else ""
+        table.add_row(
+            i["mode"], f"{i['chunks']} chunks in {i['seconds']} s", str(i["files_per_s"]), str(i["chunks_per_s"]),
+            f"{i['client_peak_rss_mb']} MB{server}",
+            f"{t.get('read', 0):.1f} / {t.get('split', 0):.1f} / {t.get('embed', 0):.1f} / {t.get('write', 0):.1f} ({t.get('load', 0):.1f}) s",
+            f"{r['p50_ms']} / {r['p95_ms']} ms ({r['first_query_s']} s)",
+        )
+    Console().print(table)
+    err.print(f"wrote {out}")
+
+
