@@ -125,15 +125,15 @@ def ask(
 ) -> None:
     """Answer QUESTION from the ingested documents, citing the passages it used. Uses a running
     `qa serve` when there is one (QA_SERVER_URL or $QA_HOME/server.json); same output either way."""
-    from qa.answer import clean_question
-    from qa.config import load_settings
-
-    if question != "-":
-        clean_question(question, load_settings().max_question_chars)  # fail fast, before loading models
     answerer = _remote(no_server, collection, model, fallback)
     if answerer is not None:
-        answerer.passages = passages
+        answerer.passages = passages  # the server checks the question, with the same message
     else:
+        from qa.answer import clean_question
+        from qa.config import load_settings
+
+        if question != "-":
+            clean_question(question, load_settings().max_question_chars)  # fail fast, before loading models
         answerer = _answerer(collection, model, passages=passages, fallback=fallback)
     questions = (line for line in sys.stdin if line.strip()) if question == "-" else [question]
     for q in questions:

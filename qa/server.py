@@ -71,6 +71,7 @@ class Slot:
         self.capacity = capacity
         self.pending = 0  # running + waiting
         self.seconds = 1.0  # moving average of one answer, for Retry-After
+        self.answered = 0
 
     def admit(self) -> None:
         if self.pending > self.capacity:
@@ -91,6 +92,7 @@ class Slot:
                         cancel.set()
                         await asyncio.wait({fut})
                     self.seconds = 0.8 * self.seconds + 0.2 * (time.perf_counter() - t0)
+                    self.answered += 1
         finally:
             self.pending -= 1
 
@@ -288,7 +290,7 @@ def create_app(service: Service, settings: Settings):  # noqa: ANN201, C901
     @app.get("/v1/status", summary="Collections, files, chunks, models loaded")
     async def status() -> dict:
         out = await run_in_threadpool(service.status)
-        out["queues"] = {name: {"pending": s.pending, "capacity": s.capacity} for name, s in slots.items()}
+        out["queues"] = {name: {"pending": s.pending, "capacity": s.capacity, "answered": s.answered} for name, s in slots.items()}
         return out
 
     @app.get("/healthz", summary="Liveness")
