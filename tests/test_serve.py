@@ -29,22 +29,9 @@ def _free_port() -> int:
 
 
 def start_server(*args: str, env: dict | None = None) -> tuple[subprocess.Popen, str]:
-    """Start `qa serve` and read its stderr up to the line that says it listens (a watchdog kills
-    a server that never gets there, which ends the stream and fails the test)."""
-    proc = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--model", "none", "--port", str(_free_port()), *args],
-                            cwd=ROOT, env=env or os.environ.copy(), stderr=subprocess.PIPE, text=True)
-    watchdog = threading.Timer(120, proc.kill)
-    watchdog.start()
-    seen = []
-    try:
-        for line in proc.stderr:
-            seen.append(line)
-            if "listening on " in line:
-                threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep draining it
-                return proc, line.split("listening on ")[1].split()[0]
-    finally:
-        watchdog.cancel()
-    raise AssertionError("qa serve did not start: " + "".join(seen)[-2000:])
+    from qa.bench import start_server as start
+
+    return start(["--model", "none", *args], env or os.environ.copy(), timeout=120)
 
 
 def stop(proc: subprocess.Popen) -> None:
