@@ -545,15 +545,17 @@ def _burst(url: str, bodies: list[dict], clients: int, stream: bool = False) -> 
     """Every body sent once by `clients` concurrent clients; every reply accounted for."""
     from concurrent.futures import ThreadPoolExecutor
 
+    t0 = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
         replies = list(pool.map(lambda b: _post(url, b, stream), bodies))
+    wall = time.perf_counter() - t0
     ok = [r for r in replies if r[0] == 200]
     mismatched = sum(1 for b, r in zip(bodies, replies) if r[0] == 200 and r[1].get("question") != b["question"])
     lat = sorted(r[3] * 1000 for r in ok)
     ttft = sorted(r[2] * 1000 for r in ok if r[2])
     out = {"requests": len(bodies), "clients": clients, "answered": len(ok), "refused_429": sum(1 for r in replies if r[0] == 429),
            "other": sorted({r[0] for r in replies} - {200, 429}), "mismatched": mismatched,
-           "p50_ms": round(pct(lat, 0.5), 1), "p95_ms": round(pct(lat, 0.95), 1)}
+           "p50_ms": round(pct(lat, 0.5), 1), "p95_ms": round(pct(lat, 0.95), 1), "answers_per_s": round(len(ok) / wall, 1)}
     if ttft:
         out["ttft_p50_ms"], out["ttft_p95_ms"] = round(pct(ttft, 0.5), 1), round(pct(ttft, 0.95), 1)
     return out
@@ -602,6 +604,14 @@ def serve_load(out: Path, llm_model: str = "", seconds: float = 900) -> dict:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    err.print("[bold]the same 200 requests, server started with QA_SERVER_QUEUE=4[/bold] (refusals expected)")
+    proc, url = start_server(["--model", "none"], {**env, "QA_SERVER_QUEUE": "4"})
+    try:
+        bodies = [{"question": questions[i % len(questions)], "model": "none"} for i in range(200)]
+        res["burst_extractive_queue4"] = _burst(url, bodies, 20) | {"queue": 4}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
     write(res, out)
     _serve_table(res)
     err.print(f"wrote {out}")
@@ -617,13 +627,14 @@ def _serve_table(res: dict) -> None:
         table.add_column(col)
     w = res["warm_ask_extractive"]
     table.add_row("warm `qa ask --model none` end to end", f"p50 {w['p50_ms']:.0f} ms, p95 {w['p95_ms']:.0f} ms over {w['runs']} runs")
-    for key in ("burst_extractive", "burst_llm"):
+    for key in ("burst_extractive", "burst_extractive_queue4", "burst_llm"):
         if key in res:
             b = res[key]
             ttft = f", first token p50 {b['ttft_p50_ms']:.0f} ms / p95 {b['ttft_p95_ms']:.0f} ms" if "ttft_p50_ms" in b else ""
-            table.add_row(f"{b['requests']} {b.get('model', 'extractive')} requests, {b['clients']} clients",
+            queue = f", queue {b['queue']}" if "queue" in b else ""
+            table.add_row(f"{b['requests']} {b.get('model', 'extractive')} requests, {b['clients']} clients{queue}",
                           f"{b['answered']} answered, {b['refused_429']} refused (429), other {b['other'] or 'none'}, "
-                          f"mismatched {b['mismatched']}; p50 {b['p50_ms']:.0f} ms, p95 {b['p95_ms']:.0f} ms{ttft}")
+                          f"mismatched {b['mismatched']}; p50 {b['p50_ms']:.0f} ms, p95 {b['p95_ms']:.0f} ms, {b['answers_per_s']} answers/s{ttft}")
     r = res["rss"]
     table.add_row("server RSS over the last 500 of 1,000 extractive", f"{r['last_500_min_mb']}–{r['last_500_max_mb']} MB ({r['last_500_drift_pct']}% spread)")
     Console().print(table)

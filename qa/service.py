@@ -17,13 +17,12 @@ from qa.types import Answer
 
 class Service:
     """Loaded answerers per (collection, model, passages, fallback), sharing one embedder, one
-    store client, one retriever per (collection, passages) and one model per name."""
+    retriever per collection and one model per name."""
 
     def __init__(self, **base: Any) -> None:
         self.base = {k: v for k, v in base.items() if v is not None}  # overrides for every request (CLI flags)
         self._lock = threading.Lock()  # loading is rare; it is serialised so nothing loads twice
         self._embedder = None
-        self._store = None
         self._retrievers: dict[tuple, Any] = {}
         self._models: dict[str, Any] = {}
         self._answerers: dict[tuple, Any] = {}
@@ -43,14 +42,15 @@ class Service:
             return self._answerers[key]
 
     def _retriever(self, settings: Settings):  # noqa: ANN202
+        """One Retriever per collection (one file map, one BM25, one change check), seen through
+        a view that hands the model `settings.passages` passages."""
         from qa.retrieve import Retriever
 
-        key = (settings.collection, settings.passages)
-        if key not in self._retrievers:
-            r = Retriever(settings, embedder=self._embedder, store=self._store)
-            self._embedder, self._store = r.embedder, r.store
-            self._retrievers[key] = r
-        return self._retrievers[key]
+        if settings.collection not in self._retrievers:
+            r = Retriever(settings, embedder=self._embedder)
+            self._embedder = r.embedder
+            self._retrievers[settings.collection] = r
+        return _PassagesView(self._retrievers[settings.collection], settings.passages)
 
     def _model(self, settings: Settings):  # noqa: ANN202
         from qa.models import load_model
@@ -110,6 +110,20 @@ class Service:
         if doc.sha256 != rec.sha256:
             raise QAError(f"{source} changed since it was ingested: run `qa ingest` again")
         return doc.text
+
+
+class _PassagesView:
+    """A collection's one Retriever, asked for `passages` passages by default (the Answerer
+    calls `retrieve(question)`); everything else is the Retriever's own."""
+
+    def __init__(self, base, passages: int) -> None:  # noqa: ANN001
+        self._base, self._passages = base, passages
+
+    def retrieve(self, question: str, n_passages: int | None = None):  # noqa: ANN201
+        return self._base.retrieve(question, n_passages or self._passages)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._base, name)
 
 
 def passage_json(p) -> dict[str, Any]:  # noqa: ANN001
