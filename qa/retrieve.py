@@ -69,9 +69,9 @@ class Retriever:
     def __init__(self, settings: Settings, embedder: Embedder | None = None, store: Store | None = None) -> None:
         self.settings = settings
         self.store = store or Store(settings)
-        self.embedder = embedder or Embedder(settings.embed_model, prefer_onnx=True)
         self._lock = threading.Lock()  # the server retrieves from worker threads
-        self._snap = self._load(self.store.catalog_entry(settings.collection))
+        self._snap = self._load(self.store.catalog_entry(settings.collection))  # first: it names a mismatched embedder
+        self.embedder = embedder or Embedder(settings.embed_model, prefer_onnx=True)
 
     def _load(self, entry: dict | None) -> _Snapshot:
         corpus: Corpus = self.store.open(self.settings.collection)
