@@ -238,8 +238,11 @@ def serve(
         service.answerer()  # load the default collection and model now, not on the first question
     except NothingIngested as e:
         sys.stderr.write(f"qa: warning: {e}\n")
-    run_server(settings, service, settings.server_host, settings.server_port,
-               on_listen=lambda url: sys.stderr.write(f"qa serve: listening on {url} (model {settings.model}; Ctrl-C stops)\n") or sys.stderr.flush())
+    try:
+        run_server(settings, service, settings.server_host, settings.server_port,
+                   on_listen=lambda url: sys.stderr.write(f"qa serve: listening on {url} (model {settings.model}; Ctrl-C stops)\n") or sys.stderr.flush())
+    except KeyboardInterrupt:
+        sys.stderr.write("qa serve: stopped\n")  # Ctrl-C is how a server is meant to stop
 
 
 @app.command()
