@@ -366,3 +366,273 @@ def scale(n: int, max_bytes: int = 1200) -> dict:
         shutil.rmtree(home, ignore_errors=True)
         shutil.rmtree(corpus, ignore_errors=True)
     return result
+
+
+# -- orchestration and tables of `qa bench` (the CLI only parses its flags) ---------------------
+
+
+def run(models: str, peer_model: str, gold: Path, limit: int, docs: int, out: Path) -> None:
+    """The full benchmark: ingest, retrieval, answers per model, the LlamaIndex peer; prints a
+    table and writes `out`."""
+    import os
+    import platform
+    import tempfile
+
+    from rich.console import Console
+
+    from qa.config import load_settings
+    from qa.models import load_model, models_dir
+    from qa.retrieve import Retriever
+
+    from qa import evals
+
+    err = Console(stderr=True)
+    os.environ.setdefault("QA_MODELS_DIR", str(models_dir()))
+    home = Path(tempfile.mkdtemp(prefix="qa-bench-home-"))
+    os.environ["QA_HOME"] = str(home)
+    gold_rows = evals.load_gold(gold)
+    if limit and limit < len(gold_rows):
+        step = len(gold_rows) / limit
+        gold_rows = [gold_rows[int(i * step)] for i in range(limit)]
+    questions = [g.question for g in gold_rows]
+    result: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}", "ingest": [], "retrieval": [], "answers": []}
+    err.print("[bold]ingest[/bold] seeds")
+    result["ingest"].append(ingest_figures("seeds", Path("seeds"), home))
+    big = copyright_corpus(docs) if docs else None
+    if big:
+        err.print(f"[bold]ingest[/bold] {docs} copyright files")
+        result["ingest"].append(ingest_figures("copyright", big, home))
+    result["retrieval"].append(retrieval_latency(home, "seeds", questions))
+    if big:
+        result["retrieval"].append(retrieval_latency(home, "copyright", questions))
+    for name in [m for m in models.split(",") if m]:
+        err.print(f"[bold]answers[/bold] {name}")
+        cold = cold_ask(home, name, questions[0]) if name else 0.0
+        settings = load_settings(collection="seeds", model=name)
+        from qa.answer import Answerer
+
+        rows, summary = evals.run(Answerer(settings, Retriever(settings), load_model(name, settings)), gold_rows)
+        result["answers"].append({"system": "qa", "model": name, "cold_ask_s": cold, **{k: summary[k] for k in (
+            "accuracy", "abstain_precision", "abstain_recall", "citation_precision", "phantom_citations", "latency_ms",
+            "prompt_tokens", "completion_tokens")}})
+    if peer_model:
+        err.print(f"[bold]peer[/bold] LlamaIndex CitationQueryEngine with {peer_model}")
+        prow = peer(Path("seeds"), gold_rows, peer_model)
+        result["peer"] = {"system": "llama-index CitationQueryEngine (defaults)", "model": peer_model, **score_peer(prow, gold_rows), "rows": prow}
+    write(result, out)
+    print_table(result)
+    err.print(f"wrote {out}")
+
+
+def print_table(result: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"qa bench · {result['machine']}")
+    for col in ("what", "figure"):
+        table.add_column(col)
+    for i in result["ingest"]:
+        table.add_row(f"ingest {i['corpus']}", f"{i['files']} files, {i['chunks']} chunks in {i['seconds']} s: {i['files_per_s']} files/s, {i['chunks_per_s']} chunks/s, peak RSS {i['peak_rss_mb']} MB")
+    for r in result["retrieval"]:
+        table.add_row(f"retrieve (warm) {r['collection']}", f"p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms over {r['chunks']} chunks")
+    for a in result["answers"]:
+        lat = a["latency_ms"]["total"]
+        table.add_row(f"qa · {a['model']}", f"accuracy {a['accuracy']:.0%}, abstain recall {a['abstain_recall']:.0%}, citation precision {a['citation_precision']:.0%}, phantom {a['phantom_citations']}, p50 {lat['p50'] / 1000:.1f} s, p95 {lat['p95'] / 1000:.1f} s, cold ask {a['cold_ask_s']} s")
+    if "peer" in result:
+        p = result["peer"]
+        table.add_row(f"peer · {p['model']}", f"accuracy {p['accuracy']:.0%}, abstain recall {p['abstain_recall']:.0%}, citation precision {p['citation_precision']:.0%}, phantom {p['phantom_citations']}, p50 {p['p50_ms'] / 1000:.1f} s, p95 {p['p95_ms'] / 1000:.1f} s")
+        ours = next((a for a in result["answers"] if a["model"] == p["model"]), None)
+        if ours:
+            speed = p["p50_ms"] / max(1.0, ours["latency_ms"]["total"]["p50"])
+            table.add_row("qa vs peer (same model)", f"accuracy {ours['accuracy'] / max(p['accuracy'], 1e-9):.2f}x, p50 latency {speed:.1f}x faster")
+    Console().print(table)
+
+
+
+
+def run_scale(n: int, max_bytes: int, out: Path) -> None:
+    """`qa bench --scale N`: the scale run, its table, and its JSON."""
+    from rich.console import Console
+    from rich.table import Table
+
+    err = Console(stderr=True)
+    err.print(f"[bold]scale[/bold] {n} files: embedded store, then a Chroma server")
+    res = scale(n, max_bytes)
+    write(res, out)
+    c = res["corpus"]
+    table = Table(title=f"qa bench --scale · {c['files']} files ({c['bytes'] / 1e6:.1f} MB) · {res['machine']}")
+    for col in ("store", "ingest", "files/s", "chunks/s", "peak RSS client / server", "read / split / embed / write (load)", "retrieval p50 / p95 (first query)"):
+        table.add_column(col)
+    for i, r in zip(res["ingest"], res["retrieval"]):
+        t = i["time_s"]
+        server = f" / {i['server_peak_rss_mb']} MB" if i.get("server_peak_rss_mb") else ""
+        table.add_row(
+            i["mode"], f"{i['chunks']} chunks in {i['seconds']} s", str(i["files_per_s"]), str(i["chunks_per_s"]),
+            f"{i['client_peak_rss_mb']} MB{server}",
+            f"{t.get('read', 0):.1f} / {t.get('split', 0):.1f} / {t.get('embed', 0):.1f} / {t.get('write', 0):.1f} ({t.get('load', 0):.1f}) s",
+            f"{r['p50_ms']} / {r['p95_ms']} ms ({r['first_query_s']} s)",
+        )
+    Console().print(table)
+    err.print(f"wrote {out}")
+
+
+
+
+# -- `qa bench --serve`: a warm server under load, on loopback only ------------------------------
+
+
+def start_server(args: list[str], env: dict[str, str], timeout: float = 300) -> tuple[subprocess.Popen, str]:
+    """Start `qa serve` on a free loopback port; return once it listens (its stderr says so). A
+    watchdog kills a server that never gets there, which ends the stream and raises here."""
+    import socket
+    import threading
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--port", str(port), *args], env=env, stderr=subprocess.PIPE, text=True)
+    watchdog = threading.Timer(timeout, proc.kill)
+    watchdog.start()
+    seen = []
+    try:
+        for line in proc.stderr:
+            seen.append(line)
+            if "listening on " in line:
+                threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep draining it
+                return proc, line.split("listening on ")[1].split()[0]
+    finally:
+        watchdog.cancel()
+    raise QAError("qa serve did not start: " + "".join(seen)[-2000:])
+
+
+def _post(url: str, body: dict, stream: bool = False) -> tuple[int, dict, float, float]:
+    """(status, JSON answer or error, seconds to the first streamed token or 0, total seconds)."""
+    import http.client
+    from urllib.parse import urlparse
+
+    u = urlparse(url)
+    t0 = time.perf_counter()
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=900)
+    try:
+        conn.request("POST", "/v1/ask", json.dumps(body | {"stream": stream}), {"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        if not stream or resp.status != 200:
+            return resp.status, json.loads(resp.read()), 0.0, time.perf_counter() - t0
+        first, event, out = 0.0, "", {}
+        for raw in resp:
+            line = raw.decode().rstrip("\n")
+            if line.startswith("event:"):
+                event = line[6:].strip()
+                if event == "token" and not first:
+                    first = time.perf_counter() - t0
+            elif line.startswith("data:") and event in ("answer", "error"):
+                out = json.loads(line[5:])
+        return resp.status, out, first, time.perf_counter() - t0
+    finally:
+        conn.close()
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _burst(url: str, bodies: list[dict], clients: int, stream: bool = False) -> dict:
+    """Every body sent once by `clients` concurrent clients; every reply accounted for."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        replies = list(pool.map(lambda b: _post(url, b, stream), bodies))
+    wall = time.perf_counter() - t0
+    ok = [r for r in replies if r[0] == 200]
+    mismatched = sum(1 for b, r in zip(bodies, replies) if r[0] == 200 and r[1].get("question") != b["question"])
+    lat = sorted(r[3] * 1000 for r in ok)
+    ttft = sorted(r[2] * 1000 for r in ok if r[2])
+    out = {"requests": len(bodies), "clients": clients, "answered": len(ok), "refused_429": sum(1 for r in replies if r[0] == 429),
+           "other": sorted({r[0] for r in replies} - {200, 429}), "mismatched": mismatched,
+           "p50_ms": round(pct(lat, 0.5), 1), "p95_ms": round(pct(lat, 0.95), 1), "answers_per_s": round(len(ok) / wall, 1)}
+    if ttft:
+        out["ttft_p50_ms"], out["ttft_p95_ms"] = round(pct(ttft, 0.5), 1), round(pct(ttft, 0.95), 1)
+    return out
+
+
+def serve_load(out: Path, llm_model: str = "", seconds: float = 900) -> dict:
+    """`qa bench --serve`: a warm `qa serve` on 127.0.0.1 over the seeds in a scratch $QA_HOME.
+    Bounded: 10 warm `qa ask` runs, 200 + 1,000 extractive requests, and (only with an LLM named)
+    20 LLM requests; it stops early past `seconds`. Prints a table and writes `out`."""
+    import platform
+
+    from rich.console import Console
+
+    from qa import evals
+    from qa.models import models_dir
+
+    err = Console(stderr=True)
+    home = Path(tempfile.mkdtemp(prefix="qa-bench-serve-"))
+    env = {**os.environ, "QA_HOME": str(home), "QA_MODELS_DIR": os.environ.get("QA_MODELS_DIR") or str(models_dir())}
+    env.pop("QA_SERVER_URL", None)
+    questions = [g.question for g in evals.load_gold(Path("evals/seeds.jsonl"))]
+    _child_run(["ingest", "seeds"], env)
+    deadline = time.monotonic() + seconds
+    proc, url = start_server(["--model", "none"], env)
+    res: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start", "url": url}
+    try:
+        err.print("[bold]warm qa ask --model none[/bold] (new process each, through the server)")
+        walls = sorted(_child_run(["ask", "--model", "none", q], env)[0] * 1000 for q in questions[:10])
+        res["warm_ask_extractive"] = {"runs": len(walls), "p50_ms": round(pct(walls, 0.5), 1), "p95_ms": round(pct(walls, 0.95), 1)}
+        err.print("[bold]200 extractive requests, 20 concurrent clients[/bold]")
+        bodies = [{"question": questions[i % len(questions)], "model": "none"} for i in range(200)]
+        res["burst_extractive"] = _burst(url, bodies, 20)
+        err.print("[bold]1,000 extractive requests: server RSS[/bold]")
+        rss, sent = [], 0
+        while sent < 1000 and time.monotonic() < deadline:
+            _burst(url, [{"question": questions[(sent + i) % len(questions)], "model": "none"} for i in range(50)], 4)
+            sent += 50
+            rss.append((sent, round(_rss_mb(proc.pid), 1)))
+        tail = [mb for n, mb in rss if n > 500]
+        res["rss"] = {"requests": sent, "samples": rss, "last_500_min_mb": min(tail, default=0), "last_500_max_mb": max(tail, default=0),
+                      "last_500_drift_pct": round(100 * (max(tail) - min(tail)) / min(tail), 1) if tail else None}
+        if llm_model:
+            err.print(f"[bold]20 {llm_model} requests, 20 concurrent clients, streamed[/bold]")
+            bodies = [{"question": questions[i % len(questions)], "model": llm_model} for i in range(20)]
+            res["burst_llm"] = _burst(url, bodies, 20, stream=True) | {"model": llm_model}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    err.print("[bold]the same 200 requests, server started with QA_SERVER_QUEUE=4[/bold] (refusals expected)")
+    proc, url = start_server(["--model", "none"], {**env, "QA_SERVER_QUEUE": "4"})
+    try:
+        bodies = [{"question": questions[i % len(questions)], "model": "none"} for i in range(200)]
+        res["burst_extractive_queue4"] = _burst(url, bodies, 20) | {"queue": 4}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    write(res, out)
+    _serve_table(res)
+    err.print(f"wrote {out}")
+    return res
+
+
+def _serve_table(res: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"qa bench --serve · {res['machine']}")
+    for col in ("what", "figure"):
+        table.add_column(col)
+    w = res["warm_ask_extractive"]
+    table.add_row("warm `qa ask --model none` end to end", f"p50 {w['p50_ms']:.0f} ms, p95 {w['p95_ms']:.0f} ms over {w['runs']} runs")
+    for key in ("burst_extractive", "burst_extractive_queue4", "burst_llm"):
+        if key in res:
+            b = res[key]
+            ttft = f", first token p50 {b['ttft_p50_ms']:.0f} ms / p95 {b['ttft_p95_ms']:.0f} ms" if "ttft_p50_ms" in b else ""
+            queue = f", queue {b['queue']}" if "queue" in b else ""
+            table.add_row(f"{b['requests']} {b.get('model', 'extractive')} requests, {b['clients']} clients{queue}",
+                          f"{b['answered']} answered, {b['refused_429']} refused (429), other {b['other'] or 'none'}, "
+                          f"mismatched {b['mismatched']}; p50 {b['p50_ms']:.0f} ms, p95 {b['p95_ms']:.0f} ms, {b['answers_per_s']} answers/s{ttft}")
+    r = res["rss"]
+    table.add_row("server RSS over the last 500 of 1,000 extractive", f"{r['last_500_min_mb']}–{r['last_500_max_mb']} MB ({r['last_500_drift_pct']}% spread)")
+    Console().print(table)

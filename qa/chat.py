@@ -221,3 +221,16 @@ def _show(conv: Conversation, console, arg: str) -> None:  # noqa: ANN001
     text.stylize("bold yellow", c.start - p.start, c.end - p.start)
     console.print(f"[cyan][{c.n}][/cyan] {c.source} [dim](passage chars {p.start}-{p.end})[/dim]", highlight=False)
     console.print(text)
+
+
+class RemoteConversation(Conversation):
+    """The same conversation through `qa serve`: the turns so far travel with each question and
+    the server rewrites the follow-up with its warm model (shown the same way)."""
+
+    def ask(self, question: str, on_token: Callable[[str], None] | None = None, on_rewrite: Callable[[str], None] | None = None) -> Turn:
+        history = [{"question": t.standalone, "answer": t.answer.text} for t in self.turns[-MAX_TURNS:]]
+        answer = self.answerer.ask(question, on_token=on_token, history=history, on_rewrite=on_rewrite)
+        turn = Turn(question, answer.wire.get("standalone", question), answer)
+        self.turns.append(turn)
+        del self.turns[:-MAX_TURNS]
+        return turn

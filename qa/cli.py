@@ -94,15 +94,22 @@ def ingest(
         print("time: " + ", ".join(f"{k} {v:.1f} s" for k, v in t.items()) + f", other {other:.1f} s (startup, lock, catalog)")
 
 
-def _answerer(collection: str | None, model: str | None, **overrides):  # noqa: ANN003, ANN202
-    from qa.answer import Answerer
-    from qa.config import load_settings
-    from qa.models import load_model
-    from qa.retrieve import Retriever
+NoServerOpt = Annotated[bool, typer.Option("--no-server", help="Answer in this process even when a `qa serve` is running.")]
 
-    settings = load_settings(collection=collection, model=model, **overrides)
-    retriever = Retriever(settings)
-    return Answerer(settings, retriever, load_model(settings.model, settings))
+
+def _answerer(collection: str | None, model: str | None, **overrides):  # noqa: ANN003, ANN202
+    from qa.service import Service
+
+    return Service().answerer(collection, model, overrides.get("passages"), overrides.get("fallback"))
+
+
+def _remote(no_server: bool, collection: str | None, model: str | None, fallback: str | None):  # noqa: ANN202
+    """A running `qa serve` to answer through (QA_SERVER_URL, or found via $QA_HOME), else None."""
+    from qa.client import RemoteAnswerer, connect
+    from qa.config import load_settings
+
+    remote = connect(load_settings(), no_server)
+    return RemoteAnswerer(remote, collection, model, fallback) if remote else None
 
 
 @app.command()
@@ -114,15 +121,20 @@ def ask(
     passages: Annotated[Optional[int], typer.Option("--passages", "-k", help="Retrieved chunks whose sentences compete for the prompt.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show timings and why an answer was abstained.")] = False,
     fallback: FallbackOpt = None,
+    no_server: NoServerOpt = False,
 ) -> None:
-    """Answer QUESTION from the ingested documents, citing the passages it used."""
-    from qa.answer import clean_question
-
-    if question != "-":
+    """Answer QUESTION from the ingested documents, citing the passages it used. Uses a running
+    `qa serve` when there is one (QA_SERVER_URL or $QA_HOME/server.json); same output either way."""
+    answerer = _remote(no_server, collection, model, fallback)
+    if answerer is not None:
+        answerer.passages = passages  # the server checks the question, with the same message
+    else:
+        from qa.answer import clean_question
         from qa.config import load_settings
 
-        clean_question(question, load_settings().max_question_chars)  # fail fast, before loading models
-    answerer = _answerer(collection, model, passages=passages, fallback=fallback)
+        if question != "-":
+            clean_question(question, load_settings().max_question_chars)  # fail fast, before loading models
+        answerer = _answerer(collection, model, passages=passages, fallback=fallback)
     questions = (line for line in sys.stdin if line.strip()) if question == "-" else [question]
     for q in questions:
         _ask_one(answerer, q, json_out, verbose, many=question == "-")
@@ -174,24 +186,72 @@ def _noted(answer):  # noqa: ANN001, ANN202
 
 
 @app.command()
-def chat(collection: CollectionOpt = None, model: ModelOpt = None, fallback: FallbackOpt = None) -> None:
-    """Talk to your documents: follow-up questions, /sources, /show N, /reset, /model, /exit."""
-    from qa.chat import Conversation, run_plain, run_terminal
+def chat(collection: CollectionOpt = None, model: ModelOpt = None, fallback: FallbackOpt = None, no_server: NoServerOpt = False) -> None:
+    """Talk to your documents: follow-up questions, /sources, /show N, /reset, /model, /exit.
+    Uses a running `qa serve` when there is one, like `qa ask`."""
+    from qa.chat import Conversation, RemoteConversation, run_plain, run_terminal
     from qa.config import qa_home
-    from qa.models import load_model
 
-    answerer = _answerer(collection, model, fallback=fallback)
-    conv = Conversation(answerer)
+    remote = _remote(no_server, collection, model, fallback)
+    if remote is not None:
+        conv: Conversation = RemoteConversation(remote)
 
-    def switch_model(name: str) -> None:
-        if not name:
-            raise QAError("usage: /model NAME")
-        answerer.model = load_model(name, answerer.settings)
+        def switch_model(name: str) -> None:
+            if not name:
+                raise QAError("usage: /model NAME")
+            remote.model = name
+    else:
+        from qa.service import Service
+
+        service = Service()
+        answerer = service.answerer(collection, model, None, fallback)
+        conv = Conversation(answerer)
+
+        def switch_model(name: str) -> None:
+            if not name:
+                raise QAError("usage: /model NAME")
+            service.set_model(answerer, name)
 
     if sys.stdin.isatty() and sys.stdout.isatty():
         run_terminal(conv, qa_home() / "chat_history", switch_model)
     else:
         run_plain(conv, sys.stdin)
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Address to listen on (default 127.0.0.1; any other needs QA_SERVER_TOKEN).")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default 8765; 0 picks a free one).")] = None,
+    collection: CollectionOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """Keep models warm and answer over HTTP (POST /v1/ask, /v1/search; GET /v1/status, /healthz,
+    /openapi.json). `qa ask` and `qa chat` use it automatically. Ctrl-C stops."""
+    from qa.config import load_settings
+    from qa.errors import NothingIngested
+    from qa.server import serve as run_server
+    from qa.service import Service
+
+    settings = load_settings(collection=collection, model=model, server_host=host, server_port=port)
+    service = Service(collection=collection, model=model)
+    try:
+        service.answerer()  # load the default collection and model now, not on the first question
+    except NothingIngested as e:
+        sys.stderr.write(f"qa: warning: {e}\n")
+    try:
+        run_server(settings, service, settings.server_host, settings.server_port,
+                   on_listen=lambda url: sys.stderr.write(f"qa serve: listening on {url} (model {settings.model}; Ctrl-C stops)\n") or sys.stderr.flush())
+    except KeyboardInterrupt:
+        sys.stderr.write("qa serve: stopped\n")  # Ctrl-C is how a server is meant to stop
+
+
+@app.command()
+def mcp(collection: CollectionOpt = None, model: ModelOpt = None) -> None:
+    """Model Context Protocol server over stdio: tools `ask` and `search`, ingested files as
+    resources. Register it with an MCP client as the command `qa mcp` (see README)."""
+    from qa.mcp import run
+
+    run(collection=collection, model=model)
 
 
 @app.command("eval")
@@ -217,6 +277,7 @@ def eval_(
     from rich.console import Console
 
     from qa import evals
+    from qa.report import print_summary
 
     if evals.is_conversation_file(gold):
         _eval_conversations(gold, collection, model, corpus, json_out, min_accuracy)
@@ -247,7 +308,7 @@ def eval_(
     if json_out:
         print(json.dumps({"summary": summary, "rows": evals.rows_json(rows)}, ensure_ascii=False))
     else:
-        _print_summary(summary)
+        print_summary(summary)
     failures = []
     checks = [
         ("accuracy", min_accuracy), ("abstain_precision", min_abstain_precision),
@@ -275,6 +336,7 @@ def _eval_conversations(gold: Path, collection: str | None, model: str | None, c
     from rich.console import Console
 
     from qa import evals
+    from qa.report import metric_table
 
     convs = evals.load_conversations(gold)
     if corpus:
@@ -303,7 +365,7 @@ def _eval_conversations(gold: Path, collection: str | None, model: str | None, c
         ]
         for key, label in (("ttft_ms_first", "first question"), ("ttft_ms_follow_up", "follow-up")):
             metrics.append((f"time to first token, {label} p50 / p95", f"{summary[key]['p50']:.0f} / {summary[key]['p95']:.0f} ms"))
-        _metric_table(f"qa eval (conversations) · model {summary['model']} · {summary['conversations']} conversations", metrics)
+        metric_table(f"qa eval (conversations) · model {summary['model']} · {summary['conversations']} conversations", metrics)
     if min_accuracy is not None and summary["follow_up_accuracy"] < min_accuracy:
         _err(f"eval below threshold: follow-up accuracy {summary['follow_up_accuracy']:.3f} < {min_accuracy}")
         raise typer.Exit(1)
@@ -323,45 +385,6 @@ def _eval_adversarial(gold: Path, json_out: bool) -> None:
         raise typer.Exit(1)
 
 
-def _metric_table(title: str, metrics: list[tuple[str, str]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for name, value in metrics:
-        table.add_row(name, value)
-    Console().print(table)
-
-
-def _print_summary(summary: dict) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    k = next(key for key in summary if key.startswith("recall@"))
-    lat = summary["latency_ms"]
-    table = Table(title=f"qa eval · model {summary['model']} · {summary['questions']} questions · {summary['seconds']} s")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    table.add_row("answer accuracy", f"{summary['accuracy']:.1%}")
-    table.add_row("abstention precision", f"{summary['abstain_precision']:.1%}")
-    table.add_row("abstention recall", f"{summary['abstain_recall']:.1%}")
-    table.add_row("false abstentions", str(summary["false_abstentions"]))
-    table.add_row("citation precision", f"{summary['citation_precision']:.1%}")
-    table.add_row("phantom citations (final / draft)", f"{summary['phantom_citations']} / {summary['draft_phantom_citations']}")
-    if summary["multi_source"]:
-        table.add_row("multi-source answers citing every source", f"{summary['multi_source_complete']:.1%} of {summary['multi_source']}")
-    table.add_row("answers matching a wrong pattern", str(summary["wrong_answers"]))
-    table.add_row("misses lost at", ", ".join(f"{k} {v}" for k, v in summary["lost_at"].items()) or "none")
-    table.add_row(f"retrieval {k}", f"{summary[k]:.1%}")
-    table.add_row("retrieval MRR", f"{summary['mrr']:.3f}")
-    for stage in ("retrieve", "generate", "total"):
-        table.add_row(f"{stage} p50 / p95", f"{lat[stage]['p50']:.0f} / {lat[stage]['p95']:.0f} ms")
-    table.add_row("tokens prompt / completion", f"{summary['prompt_tokens']} / {summary['completion_tokens']}")
-    Console().print(table)
-
-
 @app.command()
 def bench(
     models: Annotated[str, typer.Option(help="Comma-separated models to time end to end.")] = "none,qwen2.5-0.5b,qwen2.5-1.5b",
@@ -374,79 +397,22 @@ def bench(
     scale_bytes: Annotated[int, typer.Option(help="Scale run: cut each file to its first N bytes (bounds the embedding time).")] = 1200,
     scale_only: Annotated[bool, typer.Option("--scale-only", help="Run only the scale benchmark (no answers, no peer).")] = False,
     scale_out: Annotated[Path, typer.Option(help="Where to write the scale results.")] = Path("reports/bench-scale.json"),
+    serve: Annotated[bool, typer.Option("--serve", help="Load-test `qa serve` on loopback (extractive requests; bounded).")] = False,
+    serve_llm: Annotated[str, typer.Option("--serve-llm", help="With --serve: also 20 requests to this model ('' to skip: the default).")] = "",
+    serve_out: Annotated[Path, typer.Option(help="Where to write the --serve results.")] = Path("reports/bench-serve.json"),
 ) -> None:
-    """Benchmark ingest, retrieval and answers, beside the documented LlamaIndex recipe."""
+    """Benchmark ingest, retrieval and answers, beside the documented LlamaIndex recipe.
+    `--serve`: load-test a warm `qa serve` on loopback instead."""
+    from qa import bench as B
+
+    if serve:
+        B.serve_load(out=serve_out, llm_model=serve_llm)
+        return
     if scale:
-        _bench_scale(scale, scale_bytes, scale_out)
+        B.run_scale(scale, scale_bytes, scale_out)
     if scale_only:
         return
-    import os
-    import platform
-    import tempfile
-
-    from rich.console import Console
-    from rich.table import Table
-
-    from qa import bench as B
-    from qa import evals
-    from qa.config import load_settings
-    from qa.models import load_model, models_dir
-    from qa.retrieve import Retriever
-
-    err = Console(stderr=True)
-    os.environ.setdefault("QA_MODELS_DIR", str(models_dir()))
-    home = Path(tempfile.mkdtemp(prefix="qa-bench-home-"))
-    os.environ["QA_HOME"] = str(home)
-    gold_rows = evals.load_gold(gold)
-    if limit and limit < len(gold_rows):
-        step = len(gold_rows) / limit
-        gold_rows = [gold_rows[int(i * step)] for i in range(limit)]
-    questions = [g.question for g in gold_rows]
-    result: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}", "ingest": [], "retrieval": [], "answers": []}
-    err.print("[bold]ingest[/bold] seeds")
-    result["ingest"].append(B.ingest_figures("seeds", Path("seeds"), home))
-    big = B.copyright_corpus(docs) if docs else None
-    if big:
-        err.print(f"[bold]ingest[/bold] {docs} copyright files")
-        result["ingest"].append(B.ingest_figures("copyright", big, home))
-    result["retrieval"].append(B.retrieval_latency(home, "seeds", questions))
-    if big:
-        result["retrieval"].append(B.retrieval_latency(home, "copyright", questions))
-    for name in [m for m in models.split(",") if m]:
-        err.print(f"[bold]answers[/bold] {name}")
-        cold = B.cold_ask(home, name, questions[0]) if name else 0.0
-        settings = load_settings(collection="seeds", model=name)
-        from qa.answer import Answerer
-
-        rows, summary = evals.run(Answerer(settings, Retriever(settings), load_model(name, settings)), gold_rows)
-        result["answers"].append({"system": "qa", "model": name, "cold_ask_s": cold, **{k: summary[k] for k in (
-            "accuracy", "abstain_precision", "abstain_recall", "citation_precision", "phantom_citations", "latency_ms",
-            "prompt_tokens", "completion_tokens")}})
-    if peer_model:
-        err.print(f"[bold]peer[/bold] LlamaIndex CitationQueryEngine with {peer_model}")
-        prow = B.peer(Path("seeds"), gold_rows, peer_model)
-        result["peer"] = {"system": "llama-index CitationQueryEngine (defaults)", "model": peer_model, **B.score_peer(prow, gold_rows), "rows": prow}
-    B.write(result, out)
-
-    table = Table(title=f"qa bench · {result['machine']}")
-    for col in ("what", "figure"):
-        table.add_column(col)
-    for i in result["ingest"]:
-        table.add_row(f"ingest {i['corpus']}", f"{i['files']} files, {i['chunks']} chunks in {i['seconds']} s: {i['files_per_s']} files/s, {i['chunks_per_s']} chunks/s, peak RSS {i['peak_rss_mb']} MB")
-    for r in result["retrieval"]:
-        table.add_row(f"retrieve (warm) {r['collection']}", f"p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms over {r['chunks']} chunks")
-    for a in result["answers"]:
-        lat = a["latency_ms"]["total"]
-        table.add_row(f"qa · {a['model']}", f"accuracy {a['accuracy']:.0%}, abstain recall {a['abstain_recall']:.0%}, citation precision {a['citation_precision']:.0%}, phantom {a['phantom_citations']}, p50 {lat['p50'] / 1000:.1f} s, p95 {lat['p95'] / 1000:.1f} s, cold ask {a['cold_ask_s']} s")
-    if "peer" in result:
-        p = result["peer"]
-        table.add_row(f"peer · {p['model']}", f"accuracy {p['accuracy']:.0%}, abstain recall {p['abstain_recall']:.0%}, citation precision {p['citation_precision']:.0%}, phantom {p['phantom_citations']}, p50 {p['p50_ms'] / 1000:.1f} s, p95 {p['p95_ms'] / 1000:.1f} s")
-        ours = next((a for a in result["answers"] if a["model"] == p["model"]), None)
-        if ours:
-            speed = p["p50_ms"] / max(1.0, ours["latency_ms"]["total"]["p50"])
-            table.add_row("qa vs peer (same model)", f"accuracy {ours['accuracy'] / max(p['accuracy'], 1e-9):.2f}x, p50 latency {speed:.1f}x faster")
-    Console().print(table)
-    err.print(f"wrote {out}")
+    B.run(models, peer_model, gold, limit, docs, out)
 
 
 @app.command()
@@ -479,33 +445,6 @@ def status(
 
 
 app.command("collections", hidden=True, help="Same as `qa status`.")(status)
-
-
-def _bench_scale(n: int, max_bytes: int, out: Path) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    from qa import bench as B
-
-    err = Console(stderr=True)
-    err.print(f"[bold]scale[/bold] {n} files: embedded store, then a Chroma server")
-    res = B.scale(n, max_bytes)
-    B.write(res, out)
-    c = res["corpus"]
-    table = Table(title=f"qa bench --scale · {c['files']} files ({c['bytes'] / 1e6:.1f} MB) · {res['machine']}")
-    for col in ("store", "ingest", "files/s", "chunks/s", "peak RSS client / server", "read / split / embed / write (load)", "retrieval p50 / p95 (first query)"):
-        table.add_column(col)
-    for i, r in zip(res["ingest"], res["retrieval"]):
-        t = i["time_s"]
-        server = f" / {i['server_peak_rss_mb']} MB" if i.get("server_peak_rss_mb") else ""
-        table.add_row(
-            i["mode"], f"{i['chunks']} chunks in {i['seconds']} s", str(i["files_per_s"]), str(i["chunks_per_s"]),
-            f"{i['client_peak_rss_mb']} MB{server}",
-            f"{t.get('read', 0):.1f} / {t.get('split', 0):.1f} / {t.get('embed', 0):.1f} / {t.get('write', 0):.1f} ({t.get('load', 0):.1f}) s",
-            f"{r['p50_ms']} / {r['p95_ms']} ms ({r['first_query_s']} s)",
-        )
-    Console().print(table)
-    err.print(f"wrote {out}")
 
 
 config_app = typer.Typer(help="Show the effective configuration.", no_args_is_help=True)

@@ -106,6 +106,21 @@ class Settings(BaseSettings):
     # When the endpoint is down after retries: "none" fails with one clear line (the default, so a
     # misconfigured endpoint is never silently papered over), "extractive" answers without a model.
     fallback: Literal["none", "extractive"] = "none"
+    # `qa serve`: where it listens. Any address but loopback needs server_token.
+    server_host: str = "127.0.0.1"
+    server_port: int = Field(default=8765, ge=0, le=65535)
+    # A running `qa serve` for `qa ask` / `qa chat` to use (else one found through
+    # $QA_HOME/server.json, else in-process). `--no-server` forces in-process.
+    server_url: str | None = None
+    # Bearer token: required by `qa serve` on a non-loopback address (and checked on every request
+    # whenever set); sent by `qa ask` / `qa chat`. Never printed or logged.
+    server_token: SecretStr | None = None
+    # Requests waiting per model beyond the one being answered; more get 429 with Retry-After.
+    server_queue: int = Field(default=32, ge=0)
+    # Seconds a request may take from arrival (queueing included) before it is cancelled (504).
+    server_timeout_s: float = Field(default=300.0, gt=0)
+    # Largest request body accepted (413 above it); questions are also held to max_question_chars.
+    server_max_body_bytes: int = Field(default=65536, ge=1024)
 
     # base_url / api_key taken from the OpenAI SDK's variables, or a key withheld: {field: why}.
     _sdk: dict[str, str] = PrivateAttr(default_factory=dict)

@@ -216,8 +216,9 @@ class _Run:
 
     def _write_and_commit(self, batch: list, committed: dict[str, FileRecord]) -> None:  # noqa: ANN001
         """Embed and store a batch's chunks (reusing any an interrupted run stored), then commit it:
-        file records first (the new chunks become visible, superseded ones invisible), then the
-        catalog if this is a new corpus, then delete what was superseded."""
+        file records first (the new chunks become visible, superseded ones invisible), then delete
+        what was superseded, then rewrite the catalog entry (a new corpus goes live; long-lived
+        readers see the entry change and reload)."""
         corpus, t, summary = self.corpus, self.t, self.summary
         records = _write(corpus, self.embedder, batch, self.written, t, self._embedded)
         self.lock.check()  # a lease lost while stalled: roll back rather than commit beside the new holder
@@ -228,13 +229,15 @@ class _Run:
                 embeddings=[[1.0]] * len(records),
             )
             self.written = []  # committed: no longer ours to roll back
-            if not self.catalog_live and not summary.rebuilt:
-                self.store.commit_catalog(self.settings.collection, corpus.meta)  # a new corpus goes live
-                self.catalog_live = True
             for r in records:
                 if r.source in committed:
                     _delete_superseded(corpus, r.source, r.sha256)
                 committed[r.source] = r
+            if not summary.rebuilt:
+                # A new corpus goes live; a live one's rewritten entry tells long-lived readers
+                # (chat, `qa serve`) to reload their file map and BM25 before the next question.
+                self.store.commit_catalog(self.settings.collection, corpus.meta)
+                self.catalog_live = True
         summary.files += len(records)
         summary.chunks += sum(r.chunks for r in records)
         summary.batches += 1

@@ -8,7 +8,9 @@ non-overlapping passages go on to the model, because prompt length is what a CPU
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from qa.config import Settings
 from qa.embed import Embedder
@@ -31,6 +33,23 @@ class Retrieval:
         return max((p.similarity for p in self.passages), default=0.0)
 
 
+@dataclass
+class _Snapshot:
+    """What one load of the collection saw: the catalog entry (the change marker), the committed
+    file map (source -> sha256: only chunks of committed versions are visible) and, built lazily,
+    BM25 over exactly those chunks."""
+
+    entry: dict | None
+    corpus: Corpus
+    live: dict[str, str]
+    bm25: Any = None
+    bm25_ids: list[str] = field(default_factory=list)
+    bm25_rows: dict[str, Passage] = field(default_factory=dict)
+
+    def visible(self, meta: dict) -> bool:
+        return self.live.get(meta.get("source")) == meta.get("sha256")
+
+
 def _passage(cid: str, doc: str, meta: dict) -> Passage:
     start = int(meta["start"])
     rel = json.loads(meta.get("sentences") or "[]") or [[0, len(doc)]]
@@ -38,62 +57,107 @@ def _passage(cid: str, doc: str, meta: dict) -> Passage:
 
 
 class Retriever:
-    """Loaded once per process (chat and `ask -` reuse it); the BM25 index is built on first use
-    from what Chroma holds, so it works the same against a Chroma server."""
+    """Loaded once per process (chat, `ask -` and the server reuse it); the BM25 index is built on
+    first use from what Chroma holds, so it works the same against a Chroma server.
+
+    A long-lived retriever must not go stale: before each question it re-reads the collection's
+    catalog entry (one small get), which every ingest commit rewrites. When it changed, the file
+    map and BM25 are rebuilt from the committed file records, so the next question sees the new
+    files whole and never superseded text; an embedded store's client is reopened too, because
+    Chroma caches the vector index per process and would not see another process's writes."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None, store: Store | None = None) -> None:
         self.settings = settings
         self.store = store or Store(settings)
-        self.corpus: Corpus = self.store.open(settings.collection)
-        if self.corpus.meta.get("embed_model") != settings.embed_model:
+        self._lock = threading.Lock()  # the server retrieves from worker threads
+        self._snap = self._load(self.store.catalog_entry(settings.collection))  # first: it names a mismatched embedder
+        self.embedder = embedder or Embedder(settings.embed_model, prefer_onnx=True)
+
+    def _load(self, entry: dict | None) -> _Snapshot:
+        corpus: Corpus = self.store.open(self.settings.collection)
+        if corpus.meta.get("embed_model") != self.settings.embed_model:
             from qa.errors import QAError
 
             raise QAError(
-                f"collection {settings.collection!r} was built with embedding model "
-                f"{self.corpus.meta.get('embed_model')!r}, not {settings.embed_model!r}: run `qa ingest --rebuild`"
+                f"collection {self.settings.collection!r} was built with embedding model "
+                f"{corpus.meta.get('embed_model')!r}, not {self.settings.embed_model!r}: run `qa ingest --rebuild`"
             )
-        self.embedder = embedder or Embedder(settings.embed_model, prefer_onnx=True)
-        self.live = {r.source: r.sha256 for r in self.corpus.file_records().values()}
-        self._bm25 = None
-        self._bm25_ids: list[str] = []
-        self._bm25_rows: dict[str, Passage] = {}
+        live = {r.source: r.sha256 for r in corpus.file_records().values()}
+        return _Snapshot(entry, corpus, live)
 
-    def _visible(self, meta: dict) -> bool:
-        # keyed on the stored source (the resolved path); passages carry `shown(source)` for users
-        return self.live.get(meta.get("source")) == meta.get("sha256")
+    def refresh(self, force: bool = False) -> bool:
+        """Reload if an ingest (here or in another process) committed since the last load.
+        Returns whether it reloaded."""
+        with self._lock:
+            entry = self.store.catalog_entry(self.settings.collection)
+            if entry == self._snap.entry and not force:
+                return False
+            if self.store.path is not None:
+                from chromadb.api.client import SharedSystemClient
 
-    def _bm25_index(self):  # noqa: ANN202
-        if self._bm25 is None:
-            import bm25s
+                SharedSystemClient.clear_system_cache()  # else the same cached, stale client comes back
+                self.store = Store(self.settings)
+            self._snap = self._load(entry)
+            return True
 
-            ids, toks = [], []
-            for got in pages(self.corpus.chunks, ["documents", "metadatas"]):
-                for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
-                    if not self._visible(meta):
-                        continue
-                    ids.append(cid)
-                    toks.append(content_terms(doc) or ["<empty>"])
-                    self._bm25_rows[cid] = _passage(cid, doc, meta)
-            index = bm25s.BM25()
-            if ids:
-                index.index(toks, show_progress=False)
-            self._bm25, self._bm25_ids = index, ids
-        return self._bm25
+    # Read-only views of the current snapshot (status, tests).
+    @property
+    def corpus(self) -> Corpus:
+        return self._snap.corpus
+
+    @property
+    def live(self) -> dict[str, str]:
+        return self._snap.live
+
+    @property
+    def _bm25_ids(self) -> list[str]:
+        return self._snap.bm25_ids
+
+    def _bm25_index(self, snap: _Snapshot):  # noqa: ANN202
+        with self._lock:
+            if snap.bm25 is None:
+                import bm25s
+
+                ids, toks, rows = [], [], {}
+                for got in pages(snap.corpus.chunks, ["documents", "metadatas"]):
+                    for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                        if not snap.visible(meta):
+                            continue
+                        ids.append(cid)
+                        toks.append(content_terms(doc) or ["<empty>"])
+                        rows[cid] = _passage(cid, doc, meta)
+                index = bm25s.BM25()
+                if ids:
+                    index.index(toks, show_progress=False)
+                snap.bm25_ids, snap.bm25_rows, snap.bm25 = ids, rows, index
+        return snap.bm25
 
     def retrieve(self, question: str, n_passages: int | None = None) -> Retrieval:
+        """One consistent snapshot per question. A rebuild elsewhere can drop the collections
+        between the change check and the query: then reload once and ask again."""
+        self.refresh()
+        try:
+            return self._retrieve(self._snap, question, n_passages)
+        except Exception as e:  # noqa: BLE001 - chroma raises assorted errors for a dropped collection
+            if not type(e).__module__.startswith("chromadb"):
+                raise
+            self.refresh(force=True)
+            return self._retrieve(self._snap, question, n_passages)
+
+    def _retrieve(self, snap: _Snapshot, question: str, n_passages: int | None) -> Retrieval:
         n_passages = n_passages or self.settings.passages
         k = self.settings.candidates
         qvec = self.embedder.embed([question])[0]
         pool: dict[str, Passage] = {}
 
-        count = self.corpus.chunks.count()
+        count = snap.corpus.chunks.count()
         if count:
-            got = self.corpus.chunks.query(
+            got = snap.corpus.chunks.query(
                 query_embeddings=[qvec], n_results=min(count, 2 * k), include=["documents", "metadatas", "distances"]
             )
             rank = 0
             for cid, doc, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]):
-                if not self._visible(meta) or rank >= k:
+                if not snap.visible(meta) or rank >= k:
                     continue
                 p = pool.setdefault(cid, _passage(cid, doc, meta))
                 p.similarity = 1.0 - float(dist)
@@ -101,21 +165,21 @@ class Retriever:
                 rank += 1
 
         terms = content_terms(question)
-        index = self._bm25_index()
-        if terms and self._bm25_ids:
+        index = self._bm25_index(snap)
+        if terms and snap.bm25_ids:
             scores = index.get_scores(terms)
             order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))[:k]
             for rank, i in enumerate(order):
                 if scores[i] <= 0:
                     break
-                cid = self._bm25_ids[i]
-                p = pool.setdefault(cid, self._bm25_rows[cid])
+                cid = snap.bm25_ids[i]
+                p = pool.setdefault(cid, replace(snap.bm25_rows[cid], ranks={}))  # a copy: the cached row is shared
                 p.bm25 = float(scores[i])
                 p.ranks["bm25"] = rank
 
         missing = [cid for cid, p in pool.items() if "dense" not in p.ranks]
         if missing:  # BM25-only hits still need a similarity for abstention decisions
-            got = self.corpus.chunks.get(ids=missing, include=["embeddings"])
+            got = snap.corpus.chunks.get(ids=missing, include=["embeddings"])
             for cid, emb in zip(got["ids"], got["embeddings"]):
                 pool[cid].similarity = float(sum(a * b for a, b in zip(qvec, emb)))
 

@@ -1,0 +1,133 @@
+"""ask / search / status: the one small API that the CLI, `qa serve` and `qa mcp` call.
+
+A `Service` keeps what is slow to load — the store client, the embedder, retrievers per
+collection, models per name — so that a long-lived process (the server, a chat) pays start-up
+once, and every front end answers the same way.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from qa.config import Settings, load_settings
+from qa.types import Answer
+
+
+class Service:
+    """Loaded answerers per (collection, model, passages, fallback), sharing one embedder, one
+    retriever per collection and one model per name."""
+
+    def __init__(self, **base: Any) -> None:
+        self.base = {k: v for k, v in base.items() if v is not None}  # overrides for every request (CLI flags)
+        self._lock = threading.Lock()  # loading is rare; it is serialised so nothing loads twice
+        self._embedder = None
+        self._retrievers: dict[tuple, Any] = {}
+        self._models: dict[str, Any] = {}
+        self._answerers: dict[tuple, Any] = {}
+
+    def settings(self, **overrides: Any) -> Settings:
+        return load_settings(**(self.base | {k: v for k, v in overrides.items() if v is not None}))
+
+    def answerer(self, collection: str | None = None, model: str | None = None, passages: int | None = None, fallback: str | None = None):  # noqa: ANN201
+        """The loaded Answerer for these settings (loaded on first use, then reused)."""
+        from qa.answer import Answerer
+
+        settings = self.settings(collection=collection, model=model, passages=passages, fallback=fallback)
+        key = (settings.collection, settings.model, settings.passages, settings.fallback)
+        with self._lock:
+            if key not in self._answerers:
+                self._answerers[key] = Answerer(settings, self._retriever(settings), self._model(settings))
+            return self._answerers[key]
+
+    def _retriever(self, settings: Settings):  # noqa: ANN202
+        """One Retriever per collection (one file map, one BM25, one change check), seen through
+        a view that hands the model `settings.passages` passages."""
+        from qa.retrieve import Retriever
+
+        if settings.collection not in self._retrievers:
+            r = Retriever(settings, embedder=self._embedder)
+            self._embedder = r.embedder
+            self._retrievers[settings.collection] = r
+        return _PassagesView(self._retrievers[settings.collection], settings.passages)
+
+    def _model(self, settings: Settings):  # noqa: ANN202
+        from qa.models import load_model
+
+        if settings.model not in self._models:
+            self._models[settings.model] = load_model(settings.model, settings)
+        return self._models[settings.model]
+
+    def set_model(self, answerer, name: str) -> None:  # noqa: ANN001
+        """`/model NAME` in chat: the same answerer, another model (loaded once, kept)."""
+        with self._lock:
+            answerer.model = self._model(self.settings(model=name))
+
+    def models_loaded(self) -> list[str]:
+        return sorted(self._models)
+
+    def ask(self, question: str, *, collection: str | None = None, model: str | None = None, passages: int | None = None,
+            fallback: str | None = None, on_token: Callable[[str], None] | None = None) -> Answer:
+        return self.answerer(collection, model, passages, fallback).ask(question, on_token=on_token)
+
+    def search(self, query: str, *, collection: str | None = None, k: int | None = None) -> list[dict[str, Any]]:
+        """Ranked passages with source, offsets and scores; no model involved."""
+        from qa.answer import clean_question
+
+        settings = self.settings(collection=collection)
+        query = clean_question(query, settings.max_question_chars)
+        with self._lock:
+            retriever = self._retriever(settings)
+        return [passage_json(p) for p in retriever.retrieve(query, k or settings.passages).passages]
+
+    def status(self, collection: str | None = None, files: bool = False) -> dict[str, Any]:
+        from qa.status import status
+
+        out = status(self.settings(), only=collection, with_files=files)
+        out["models_loaded"] = self.models_loaded()
+        return out
+
+    def file_text(self, collection: str | None, source: str) -> str:
+        """An ingested file's text exactly as indexed (citation offsets point into it); refused
+        when the file changed since, because then the offsets would not hold."""
+        from qa.errors import QAError
+        from qa.load import SkipFile, read
+
+        settings = self.settings(collection=collection)
+        with self._lock:
+            retriever = self._retriever(settings)
+        retriever.refresh()
+        rec = retriever.corpus.file_records().get(source)
+        if rec is None:
+            raise QAError(f"no file {source!r} in collection {settings.collection!r}")
+        from pathlib import Path
+
+        try:
+            doc = read(source, Path(rec.path), int(settings.max_file_mb * 1_000_000))
+        except SkipFile as e:
+            raise QAError(str(e)) from None
+        if doc.sha256 != rec.sha256:
+            raise QAError(f"{source} changed since it was ingested: run `qa ingest` again")
+        return doc.text
+
+
+class _PassagesView:
+    """A collection's one Retriever, asked for `passages` passages by default (the Answerer
+    calls `retrieve(question)`); everything else is the Retriever's own."""
+
+    def __init__(self, base, passages: int) -> None:  # noqa: ANN001
+        self._base, self._passages = base, passages
+
+    def retrieve(self, question: str, n_passages: int | None = None):  # noqa: ANN201
+        return self._base.retrieve(question, n_passages or self._passages)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._base, name)
+
+
+def passage_json(p) -> dict[str, Any]:  # noqa: ANN001
+    return {
+        "id": p.id, "source": p.source, "start": p.start, "end": p.end, "text": p.text,
+        "score": round(p.score, 6), "similarity": round(p.similarity, 6), "bm25": round(p.bm25, 6),
+    }
