@@ -114,11 +114,10 @@ _NEG_VERBS = ("refus", "declin", "deni", "reject", "fail", "lack", "absent", "un
 
 
 def _toks(text: str) -> list[str]:
-    """Lower-case tokens, keeping negators that `words` would merge ("didn't" -> "did", "n't")."""
-    out = []
-    for w in words(text.replace("n’t", " n't").replace("n't", " n't")):
-        out.append(w)
-    return out
+    """Lower-case tokens, keeping negators that `words` would merge ("didn't" -> "did", "n't");
+    "yet to be confirmed" is "not confirmed"."""
+    text = re.sub(r"\b(?:has|have|had|is|are|was|were)\s+yet\s+to\b", " not ", text, flags=re.IGNORECASE)
+    return words(text.replace("n’t", " n't").replace("n't", " n't"))
 
 
 def _negated(tokens: list[str]) -> set[str]:
@@ -155,8 +154,8 @@ def _polarity_ok(claim: str, quote: str, question: str) -> str:
 
 # Directional words: a claim may not turn one into its opposite, nor add one the quote lacks.
 _DIRECTIONS = [
-    ({"more", "greater", "higher", "larger", "bigger", "over", "above", "exceed", "most", "largest", "biggest", "highest", "maximum", "increas", "rise", "rose", "grow", "grew"},
-     {"less", "fewer", "lower", "smaller", "under", "below", "least", "smallest", "lowest", "minimum", "decreas", "fall", "fell", "drop", "shrink", "shrank"}),
+    ({"more", "greater", "higher", "larger", "bigger", "over", "above", "exceed", "most", "largest", "biggest", "highest", "maximum", "increas", "rise", "rose", "grow", "grew", "surg", "jump", "soar", "climb", "boom"},
+     {"less", "fewer", "lower", "smaller", "under", "below", "least", "smallest", "lowest", "minimum", "decreas", "fall", "fell", "drop", "shrink", "shrank", "collaps", "plung", "slump", "crash", "declin"}),
     ({"before", "earlier", "prior", "preced", "first"}, {"after", "later", "follow", "subsequ", "last"}),
 ]
 
@@ -246,23 +245,45 @@ def _positions(name: str, tokens: list[str]) -> list[int]:
 
 
 def _role(tokens: list[str], i: int) -> str:
-    for t in reversed(tokens[max(0, i - 3) : i]):
-        if t in _ROLES:
-            return t
-        if t not in ("the", "a", "an") and not t[:1].isupper():
+    """The preposition that governs token i, looking back over its title and first names
+    ("from Russian President Vladimir Putin" → "from"), never across punctuation ("a snub to
+    Pyongyang, Xi broke…": Xi has no preposition). Tokens keep their case and carry a leading
+    "," when punctuation came before them (see `_cased`)."""
+    if tokens[i].startswith(","):
+        return ""
+    for t in reversed(tokens[max(0, i - 4) : i]):
+        word = t.lstrip(",")
+        if word.lower() in _ROLES:
+            return word.lower()
+        if t.startswith(",") or (word.lower() not in ("the", "a", "an") and not word[:1].isupper()):
             break
     return ""
+
+
+def _cased(text: str) -> list[str]:
+    """`words(text)` with each token's original case, and a "," prefixed to a token that follows
+    punctuation (same tokens, same order; lower-case them to compare)."""
+    out, low, last = [], words(text), 0
+    for m in re.finditer(r"[\w$%][\w'’.$%-]*[\w%]|[\w$%]", text):
+        tok = m.group(0).replace("’", "'").strip(".'-")
+        if tok.lower().endswith("'s"):
+            tok = tok[:-2]
+        if tok:
+            out.append(("," if re.search(r"[,;:()\[\]—–]", text[last : m.start()]) else "") + tok)
+        last = m.end()
+    return out if len(out) == len(low) else low
 
 
 def _speaker(tokens: list[str], i: int) -> bool:
     return any(t.startswith(_SPEECH) for t in tokens[max(0, i - 3) : i + 4])
 
 
-def _names_ok(claim: str, quote: str, question: str) -> str:
-    asked = names(question, quote)
-    cn = names(claim, quote)
-    qtok = [w.replace("’", "'") for w in words(quote)]
-    ctok = [w.replace("’", "'") for w in words(claim)]
+def _names_ok(claim: str, quote: str, question: str, context: str = "") -> str:
+    asked = names(question, quote + " " + context)
+    cn = names(claim, quote + " " + context)
+    qcased, ccased = _cased(quote), _cased(claim)
+    qtok = [w.lstrip(",").lower() for w in qcased]
+    ctok = [w.lstrip(",").lower() for w in ccased]
     qnames = names(quote, claim)
     present = [n for n in cn if any(_same_name(n, q) for q in qnames) or _positions(n, qtok)]
     for n in cn:
@@ -275,14 +296,14 @@ def _names_ok(claim: str, quote: str, question: str) -> str:
         cpos, qpos = _positions(n, ctok), _positions(n, qtok)
         if not cpos or not qpos:
             continue
-        crole = _ROLE_GROUPS.get(_role(ctok, cpos[0]), "")
-        qroles = {_ROLE_GROUPS.get(_role(qtok, i), "") for i in qpos}
+        crole = _ROLE_GROUPS.get(_role(ccased, cpos[0]), "")
+        qroles = {_ROLE_GROUPS.get(_role(qcased, i), "") for i in qpos}
         if crole and "" not in qroles and crole not in qroles:
-            return f"{n!r} has another role in the quote ({_role(ctok, cpos[0])!r})"
-        if not crole and "" not in qroles and qroles & {"from", "to", "by", "than", "between"}:
+            return f"{n!r} has another role in the quote ({_role(ccased, cpos[0])!r})"
+        if not crole and "" not in qroles and qroles & {"from", "to", "than", "between"}:  # not "by": "X reported" is "reported by X"
             return f"{n!r} has another role in the quote ({sorted(qroles)[0]!r})"
         if not crole and "" in qroles and not _speaker(ctok, cpos[0]):
-            bare = [i for i in qpos if _role(qtok, i) == ""]
+            bare = [i for i in qpos if _role(qcased, i) == ""]
             if not any(_speaker(qtok, i) for i in bare):
                 placed.append((cpos[0], bare[0], n))
     # bare names on either side of one verb (subject and object): their order must agree, unless
@@ -304,6 +325,15 @@ _LIGHT = frozenset(
     "make made makes making take took taken takes give gave given gives get gets got bring brought brings put go went gone "
     "come came hold held remain remained become became seem seemed appear appeared "
     "report reported reports reporting state stated states note noted notes add added write wrote written tell told explain explained".split()
+)
+# Words a paraphrase may not stand in for, however close in meaning: spans of time, seasons, parts of
+# a period, sides ("a week" is not "a month", "summer" not "winter", "early" not "late", "leftmost"
+# not "rightmost"). Word embeddings put such pairs close together; only the word itself will do.
+_STRICT = frozenset(
+    "second minute hour day week weekend fortnight month quarter year decade century millennium "
+    "spring summer autumn fall winter morning afternoon evening night early late mid middle "
+    "left right leftmost rightmost top bottom upper lower inner outer north south east west "
+    "daily weekly monthly yearly annual annually".split()
 )
 # A claim may add at most this many words that neither the quote nor any other evidence sentence
 # contains (a writer's own word for what the quote says), and only when it is this long.
@@ -333,6 +363,10 @@ def _content_ok(claim: str, quote: str, question: str, similar: Similar | None, 
     new = list(dict.fromkeys(new))
     if not new:
         return ""
+    capitalised = {w.lstrip(",").lower() for w in _cased(claim) if w.lstrip(",")[:1].isupper()}
+    strict = [w for w in new if w in _STRICT or w in capitalised]
+    if strict:  # a name or a span of time is matched by itself, never by a near word
+        return f"the quote does not say {strict[0]!r}"
     unmatched = new
     pool = [w for w in dict.fromkeys(words(quote)) if w not in STOPWORDS and not any(c.isdigit() for c in w)]
     if similar is not None and pool:
@@ -351,10 +385,13 @@ def _content_ok(claim: str, quote: str, question: str, similar: Similar | None, 
 def check(claim: str, quote: str, question: str, similar: Similar | None = None, context: str = "") -> str:
     """Why `quote` does not state `claim` ("" when it does). `context` is the rest of the evidence
     the writer saw: a word found there but not in the quote was lent, not paraphrased."""
-    for test in (_numbers_ok, _names_ok, _polarity_ok, _comparison_ok):
+    for test in (_numbers_ok, _polarity_ok, _comparison_ok):
         why = test(claim, quote, question)
         if why:
             return why
+    why = _names_ok(claim, quote, question, context)
+    if why:
+        return why
     return _content_ok(claim, quote, question, similar, context)
 
 

@@ -30,8 +30,6 @@ def qa_home() -> Path:
 NOT_SETTINGS = {
     "QA_HOME": "where qa keeps its data (qa_home below)",
     "QA_MODELS_DIR": "where assembled model weights go (qa/models.py)",
-    "QA_SERVER_URL": "a `qa serve` service to talk to",
-    "QA_SERVER_TOKEN": "the token for that service",
 }
 TEST_ONLY_PREFIX = "QA_TEST_"  # variables for the test suite's own use, never read by qa
 

@@ -86,12 +86,18 @@ def _text(passages: list[Passage], span: Span) -> str:
 
 
 # Where a sentence that merges two facts divides: "…internal issues, and Russia refused…".
-_CLAUSE = re.compile(r"\s*(?:;|,?\s+(?:and|but|while|whereas|because|as well as|although|though)\s+|,\s+(?:which|who|after|before|since|when)\s+)", re.IGNORECASE)
+_CLAUSE = re.compile(r"\s*(?:;|,\s+(?:and|but|while|whereas|although|though|which|who|after|before|since|when)\s+|\s+(?:because|whereas|while)\s+)", re.IGNORECASE)
+# A clause must say something of its own to be checked on its own.
+CLAUSE_MIN_WORDS = 3
 
 
 def clauses(claim: str) -> list[str]:
+    """The parts of a sentence that merges facts ("…, and…", "…; …", "… because …"). A bare "and"
+    does not divide: it joins names as often as clauses ("between Russia and North Korea")."""
     parts = [c.strip(" ,.") for c in _CLAUSE.split(claim)]
-    return [c for c in parts if len(c.split()) >= 2]
+    if any(len(content_terms(c)) < CLAUSE_MIN_WORDS for c in parts):
+        return [claim]
+    return parts
 
 
 def find_quotes(claim: str, passages: list[Passage], cited: list[int], question: str, similar: Similar | None, context: str = "") -> tuple[list[Span], str]:

@@ -17,7 +17,7 @@ from qa import adversarial as A
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITE = ROOT / "evals" / "adversarial.jsonl"
-GOLD_FILES = [ROOT / "evals" / "seeds.jsonl", ROOT / "evals" / "pydoc.jsonl"]
+GOLD_FILES = [ROOT / "evals" / "seeds-dev.jsonl", ROOT / "evals" / "pydoc-dev.jsonl"]
 FALSE_TYPES = {
     "number-value", "number-scale", "unit", "comparative", "negation-added", "negation-dropped", "entity-swap",
     "subject-object-swap", "date", "place", "wrong-source", "unstated-detail",
