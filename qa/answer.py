@@ -140,9 +140,9 @@ class Answerer:
         floor = max(self.settings.min_relevance, self.settings.complement_share * best)
         cited = {c.source for c in citations}
         said = set(content_terms(text))
-        citations = list(citations)
+        citations, added = list(citations), 0
         for pick in ranked:
-            if len(citations) >= self.settings.max_citations or pick.score < floor:
+            if len(citations) >= self.settings.max_citations or added >= self.settings.max_complements or pick.score < floor:
                 break
             if pick.passage.source in cited:
                 continue
@@ -154,6 +154,7 @@ class Answerer:
             text = f"{text} {pick.text} [{n}]"
             cited.add(pick.passage.source)
             said |= set(new)
+            added += 1
         return text, citations
 
     def _relevant(self, citations: list[Citation], ranked: list[Pick]) -> bool:

@@ -155,7 +155,7 @@ def _polarity_ok(claim: str, quote: str, question: str) -> str:
 # Directional words: a claim may not turn one into its opposite, nor add one the quote lacks.
 _DIRECTIONS = [
     ({"more", "greater", "higher", "larger", "bigger", "over", "above", "exceed", "most", "largest", "biggest", "highest", "maximum", "increas", "rise", "rose", "grow", "grew", "surg", "jump", "soar", "climb", "boom"},
-     {"less", "fewer", "lower", "smaller", "under", "below", "least", "smallest", "lowest", "minimum", "decreas", "fall", "fell", "drop", "shrink", "shrank", "collaps", "plung", "slump", "crash", "declin"}),
+     {"less", "fewer", "lower", "smaller", "under", "below", "least", "smallest", "lowest", "minimum", "decreas", "fall", "fell", "drop", "shrink", "shrank", "collaps", "plung", "slump", "crash"}),
     ({"before", "earlier", "prior", "preced", "first"}, {"after", "later", "follow", "subsequ", "last"}),
 ]
 

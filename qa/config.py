@@ -62,7 +62,9 @@ class Settings(BaseSettings):
     abstain_confidence: float = 0.9
     # A generated answer is completed with the best evidence sentence of each document it does not
     # cite, when that sentence scores at least this share of the best cited one (above 1: never).
-    complement_share: float = 0.95
+    complement_share: float = 1.0
+    # At most this many sentences added that way.
+    max_complements: int = 1
     # At most this many citations in an answer, complements included.
     max_citations: int = 4
     # Abstain without asking the model when the best passage is this far from the question.
