@@ -100,7 +100,7 @@ class Answerer:
         sure = abstain_probability(first.logprobs)  # None: the model gives no probabilities (hosted)
         best = ranked[0].score if ranked else 0.0
         if (1.0 if sure is None else sure) >= self.settings.abstain_confidence and best < self.settings.override_score:
-            first.why = f"the model found no answer in the evidence (confidence {sure:.2f})"
+            first.why = "the model found no answer in the evidence" + (f" (confidence {sure:.2f})" if sure is not None else "")
             return first
         if on_token:
             on_token("\n")

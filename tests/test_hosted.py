@@ -175,7 +175,7 @@ def test_abstains_when_model_finds_nothing(retriever: Retriever, server_url: str
     """Close enough to the passages to ask the model (so this is a real HTTP exchange), but not in them."""
     a = _answerer(retriever, server_url).ask("What is Kim Jong-un's favourite food?")
     assert a.abstained and a.citations == []
-    assert a.reason == "the model found no answer in the passages"
+    assert a.reason == "the model found no answer in the evidence"  # a hosted model gives no token probabilities
     assert [resp["status"] for _, resp in _exchanges(vcr)] == [200]
 
 
