@@ -77,7 +77,7 @@ class Conversation:
         standalone = self.standalone(question)
         if on_rewrite and standalone != question:
             on_rewrite(standalone)
-        answer = self.answerer.ask(standalone, on_token=on_token)
+        answer = self.answerer.retriever.cite_pages(self.answerer.ask(standalone, on_token=on_token))
         turn = Turn(question, standalone, answer)
         self.turns.append(turn)
         del self.turns[:-MAX_TURNS]
@@ -178,12 +178,14 @@ def _last(conv: Conversation) -> Answer | None:
 
 
 def _sources(conv: Conversation, console) -> None:  # noqa: ANN001
+    from qa import render
+
     ans = _last(conv)
     if not ans or not ans.citations:
         console.print("[dim]no sources yet[/dim]")
         return
     for c in ans.citations:
-        console.print(f"[cyan][{c.n}][/cyan] {c.source} [dim](chars {c.start}-{c.end})[/dim]", highlight=False)
+        console.print(f"[cyan][{c.n}][/cyan] {render.where(c)} [dim](chars {c.start}-{c.end})[/dim]", highlight=False)
 
 
 def _show(conv: Conversation, console, arg: str) -> None:  # noqa: ANN001

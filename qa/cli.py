@@ -142,10 +142,10 @@ def _render_one(answerer, question: str, json_out: bool, verbose: bool, many: bo
     from qa import render
 
     if json_out:
-        render.as_json(_noted(answerer.ask(question)))
+        render.as_json(_noted(answerer.ask(question), answerer))
         return
     if not sys.stdout.isatty():
-        render.plain(_noted(answerer.ask(question)))
+        render.plain(_noted(answerer.ask(question), answerer))
         if many:
             print()
         return
@@ -162,11 +162,13 @@ def _render_one(answerer, question: str, json_out: bool, verbose: bool, many: bo
             live.update(draft, refresh=True)
 
         answer = answerer.ask(question, on_token=on_token)
-    render.rich_answer(_noted(answer), console, verbose)
+    render.rich_answer(_noted(answer, answerer), console, verbose)
 
 
-def _noted(answer):  # noqa: ANN001, ANN202
-    """A fallback answer is never passed off as the model's: one line on stderr says so."""
+def _noted(answer, answerer):  # noqa: ANN001, ANN202
+    """A fallback answer is never passed off as the model's: one line on stderr says so. PDF
+    citations get their pages."""
+    answerer.retriever.cite_pages(answer)
     if answer.fallback:
         sys.stderr.write(f"qa: warning: {answer.fallback}\n")
         sys.stderr.flush()

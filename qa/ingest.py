@@ -10,6 +10,7 @@ their content-addressed ids and reused by the next run instead of being written 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -200,7 +201,7 @@ class _Run:
         with _Clock(t, "write"):
             corpus.files.upsert(
                 ids=[source_key(r.source) for r in records],
-                metadatas=[{"source": r.source, "path": r.path, "sha256": r.sha256, "chunks": r.chunks} for r in records],
+                metadatas=[r.metadata() for r in records],
                 embeddings=[[1.0]] * len(records),
             )
             self.written = []  # committed: no longer ours to roll back
@@ -271,7 +272,7 @@ def _write(corpus: Corpus, embedder: Embedder, batch, written: list[str], t: dic
                 }
             )
         ends.append((len(ids), doc.source))
-        records.append(FileRecord(doc.source, str(doc.path), doc.sha256, len(chunks)))
+        records.append(FileRecord(doc.source, str(doc.path), doc.sha256, len(chunks), doc.title, json.dumps(doc.pages) if doc.pages else ""))
     if ids and "_model" not in vars(embedder) and not embedder.prefer_onnx:
         with _Clock(t, "load"):
             embedder._model  # noqa: B018 - load the model now, so `embed` times only embedding

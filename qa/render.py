@@ -6,7 +6,14 @@ import json
 import sys
 from typing import TextIO
 
-from qa.types import Answer
+from qa.types import Answer, Citation
+
+
+def where(c: Citation) -> str:
+    """The source as a reader finds it: `report.pdf p. 12` (`pp. 12-13` across pages) for paged formats."""
+    if not c.page:
+        return c.source
+    return f"{c.source} {'pp.' if '-' in c.page else 'p.'} {c.page}"
 
 
 def plain(answer: Answer, out: TextIO = sys.stdout) -> None:
@@ -14,7 +21,7 @@ def plain(answer: Answer, out: TextIO = sys.stdout) -> None:
     if answer.citations:
         out.write("\nSources:\n")
         for c in answer.citations:
-            out.write(f"[{c.n}] {c.source} (chars {c.start}-{c.end})\n    \u201c{c.quote}\u201d\n")
+            out.write(f"[{c.n}] {where(c)} (chars {c.start}-{c.end})\n    \u201c{c.quote}\u201d\n")
     out.flush()
 
 
@@ -35,7 +42,7 @@ def rich_answer(answer: Answer, console, verbose: bool = False) -> None:  # noqa
         console.print()
         console.print("[bold]Sources[/bold]")
         for c in answer.citations:
-            console.print(f"[cyan][{c.n}][/cyan] {escape(c.source)} [dim](chars {c.start}-{c.end})[/dim]")
+            console.print(f"[cyan][{c.n}][/cyan] {escape(where(c))} [dim](chars {c.start}-{c.end})[/dim]")
             console.print(Text(f"    \u201c{c.quote}\u201d", style="italic"))
     if verbose:
         t = answer.timings_ms

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 from qa.config import Settings
 from qa.embed import Embedder
+from qa.load import page_label
 from qa.store import Corpus, Store, pages
 from qa.text import content_terms
-from qa.types import Passage
+from qa.types import Answer, Passage
 
 RRF_K = 60
 
@@ -53,10 +54,24 @@ class Retriever:
                 f"{self.corpus.meta.get('embed_model')!r}, not {settings.embed_model!r}: run `qa ingest --rebuild`"
             )
         self.embedder = embedder or Embedder(settings.embed_model, prefer_onnx=True)
-        self.live = {r.source: r.sha256 for r in self.corpus.file_records().values()}
+        records = self.corpus.file_records().values()
+        self.live = {r.source: r.sha256 for r in records}
+        # Where each page of a paged document (PDF) starts, stored at ingest: citations get pages from it.
+        self.page_starts = {r.source: r.page_starts() for r in records if r.pages}
         self._bm25 = None
         self._bm25_ids: list[str] = []
         self._bm25_rows: dict[str, Passage] = {}
+
+    def page(self, source: str, start: int, end: int) -> str | None:
+        """The page (or "12-13") that text[start:end] of `source` lies on; None for unpaged formats."""
+        return page_label(self.page_starts.get(source, ()), start, end)
+
+    def cite_pages(self, answer: Answer) -> Answer:
+        """Give each citation of `answer` its page(s). (Belongs where citations are made, in
+        answer.py; called by the CLI and chat until it moves there.)"""
+        for c in answer.citations:
+            c.page = self.page(c.source, c.start, c.end)
+        return answer
 
     def _visible(self, meta: dict) -> bool:
         return self.live.get(meta.get("source")) == meta.get("sha256")
