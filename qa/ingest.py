@@ -79,7 +79,7 @@ def ingest(
     name = validate_collection_name(settings.collection)
     found = list(discover(paths))  # paths only; raises on a missing path before anything is touched
     if not found:
-        raise QAError(f"no supported files (.txt .md .html .pdf) under {' '.join(paths)}")
+        raise QAError(f"no supported files (text, .html .pdf .docx .epub) under {' '.join(paths)}")
     embedder = Embedder(settings.embed_model)
     store = Store(settings, recover=rebuild)
     if getattr(store, "moved_aside", None):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from qa.errors import QAError
 
-SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".epub")
 SNIFF_BYTES = 8192  # how much of a file without a known suffix is read to decide whether it is text
 
 
@@ -106,6 +106,8 @@ def read(source: str, path: Path, max_bytes: int) -> Document:
         text, pages = join_pages(page_texts)
         if not text.strip():
             raise SkipFile(f"{source}: PDF has no text layer (a scan?): run OCR on it first (e.g. ocrmypdf)")
+    elif suffix in (".docx", ".epub"):
+        text, title = (_docx if suffix == ".docx" else _epub)(source, data)
     else:
         if not path.name.lower().endswith(SUFFIXES) and not _is_text(data[:SNIFF_BYTES]):
             raise SkipFile(f"{source}: not a supported document (binary, or text that is not UTF-8)")
@@ -188,6 +190,51 @@ def clean_pages(pages: list[str]) -> list[str]:
             ls = ls[:-1]
         out.append(re.sub(r"(?<=[a-z])-\n(?=[a-z])", "", "\n".join(ls)))
     return out
+
+
+def _docx(source: str, data: bytes) -> tuple[str, str]:
+    """Paragraphs and tables in document order (a table row as its cells joined by " | "), one
+    blank line between blocks; the title from the document's properties."""
+    import io
+    import zipfile
+
+    import docx
+    from docx.table import Table
+
+    try:
+        d = docx.Document(io.BytesIO(data))
+    except (ValueError, KeyError, zipfile.BadZipFile) as e:
+        raise SkipFile(f"{source}: Word document could not be read ({type(e).__name__})") from None
+    blocks = []
+    for block in d.iter_inner_content():
+        if isinstance(block, Table):
+            for row in block.rows:
+                cells = list(dict.fromkeys(c.text.strip() for c in row.cells))  # merged cells repeat
+                blocks.append(" | ".join(c for c in cells if c))
+        else:
+            blocks.append(block.text.strip())
+    return "\n\n".join(b for b in blocks if b), (d.core_properties.title or "").strip()
+
+
+def _epub(source: str, data: bytes) -> tuple[str, str]:
+    """The book's chapters in reading (spine) order, each as HTML text; its table of contents is
+    left out, as it only repeats chapter titles."""
+    import io
+    import zipfile
+
+    from ebooklib import epub
+
+    try:
+        book = epub.read_epub(io.BytesIO(data), {"ignore_ncx": True})
+    except (epub.EpubException, KeyError, ValueError, zipfile.BadZipFile) as e:
+        raise SkipFile(f"{source}: e-book could not be read ({type(e).__name__})") from None
+    chapters = []
+    for idref, _ in book.spine:
+        item = book.get_item_with_id(idref)
+        if item is not None and item.is_chapter():
+            chapters.append(_html_text(item.get_content().decode("utf-8", errors="replace")))
+    titles = book.get_metadata("DC", "title")
+    return "\n\n".join(c for c in chapters if c), (titles[0][0] if titles else "").strip()
 
 
 def _pdf_pages(source: str, data: bytes) -> tuple[list[str], str]:

@@ -93,3 +93,40 @@ def test_pdf_answer_cites_its_page(tmp_path: Path) -> None:
     assert text[hit["start"] : hit["end"]] == hit["quote"]
     plain = run_qa("ask", "--model", "none", "How much is annual trade between Russia and North Korea worth?")
     assert f"digest.pdf p. {hit['page']} (chars" in plain.stdout
+
+
+def test_word_and_epub_text_and_titles() -> None:
+    d = read("article.docx", FIXTURES / "article.docx", 10**7)
+    assert d.title == "Kim Jong-un and the Moscow parade"
+    first = (FIXTURES.parent.parent / "seeds" / "003_31969dbd2734c992.txt").read_text(encoding="utf-8").split("\n")[0]
+    assert d.text.startswith(first + "\n\n") and "70th anniversary" in d.text
+    e = read("articles.epub", FIXTURES / "articles.epub", 10**7)
+    assert e.title == "Putin and Kim: two articles"
+    assert "Annual trade between Russia and North Korea" in e.text and "Morgulov" in e.text
+    assert "<p>" not in e.text
+
+
+def test_a_mixed_folder_ingests_in_one_command_with_exact_offsets(tmp_path: Path) -> None:
+    """Every supported format in one folder: all indexed, and every stored chunk is the document's
+    text at its offsets (the text `qa show` prints)."""
+    from qa.config import load_settings
+    from qa.ingest import ingest
+    from qa.store import Store
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in ("digest.pdf", "article.docx", "articles.epub"):
+        shutil.copy(FIXTURES / name, docs / name)
+    (docs / "LICENSE").write_text("Permission is hereby granted to read the Pyongyang memo.\n", encoding="utf-8")
+    (docs / "notes.md").write_text("# Notes\n\nThe summit was moved to Vladivostok.\n", encoding="utf-8")
+    (docs / "page.html").write_text("<html><head><title>Memo</title></head><body><p>The parade was on May 9.</p></body></html>")
+    (docs / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    s = load_settings()
+    summary = ingest([str(docs)], s)
+    assert summary.files == 6 and not summary.failed
+    corpus = Store(s).open(s.collection)
+    texts = {rec.source: read(rec.source, Path(rec.path), 10**7).text for rec in corpus.file_records().values()}
+    got = corpus.chunks.get(include=["documents", "metadatas"])
+    assert {Path(m["source"]).name for m in got["metadatas"]} == {"digest.pdf", "article.docx", "articles.epub", "LICENSE", "notes.md", "page.html"}
+    for doc, m in zip(got["documents"], got["metadatas"]):
+        assert texts[m["source"]][m["start"] : m["end"]] == doc
