@@ -113,7 +113,7 @@ def read(source: str, path: Path, max_bytes: int) -> Document:
             raise SkipFile(f"{source}: not a supported document (binary, or text that is not UTF-8)")
         text = _decode(source, data)
         if suffix in (".html", ".htm"):
-            text = _html_text(text)
+            text, title = _web_page(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise SkipFile(f"{source}: no text in file")
@@ -158,6 +158,24 @@ def _decode(source: str, data: bytes) -> str:
     if b"\x00" in data[:8192]:
         raise SkipFile(f"{source}: binary file, not text")
     return data.decode("utf-8-sig", errors="qa-legacy")
+
+
+def _web_page(html: str) -> tuple[str, str]:
+    """The main text of a saved web page (trafilatura: navigation, menus, comment forms, footers
+    and "related posts" left out) and its <title>. Pages trafilatura finds no main text in (a bare
+    fragment, a list of links) fall back to all of the page's text."""
+    import logging
+
+    import lxml.html
+    import trafilatura
+
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+    try:
+        title = " ".join((lxml.html.fromstring(html).findtext(".//title") or "").split())
+    except (ValueError, lxml.etree.ParserError):
+        title = ""
+    main = trafilatura.extract(html, include_comments=False, include_tables=True, deduplicate=False)
+    return (main if main and main.strip() else _html_text(html)), title
 
 
 def _html_text(html: str) -> str:

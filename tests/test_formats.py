@@ -130,3 +130,18 @@ def test_a_mixed_folder_ingests_in_one_command_with_exact_offsets(tmp_path: Path
     assert {Path(m["source"]).name for m in got["metadatas"]} == {"digest.pdf", "article.docx", "articles.epub", "LICENSE", "notes.md", "page.html"}
     for doc, m in zip(got["documents"], got["metadatas"]):
         assert texts[m["source"]][m["start"] : m["end"]] == doc
+
+
+def test_saved_web_page_keeps_its_main_text_only() -> None:
+    """A real saved page (the rustdoc book, shipped with Rust on this machine): its keyboard help,
+    theme menu and chapter navigation are not document text; its title is kept apart."""
+    page = read("what-is-rustdoc.html", FIXTURES / "what-is-rustdoc.html", 10**7)
+    assert page.title == "What is rustdoc? - The rustdoc book"
+    assert "The standard Rust distribution ships with a tool called rustdoc." in page.text.replace("\n", " ")
+    for chrome in ("Keyboard shortcuts", "to navigate between chapters", "Coal", "Ayu"):
+        assert chrome not in page.text, chrome
+
+
+def test_page_with_no_main_text_falls_back_to_all_its_text(tmp_path: Path) -> None:
+    (tmp_path / "bare.html").write_text("<div>Parade: May 9</div><script>alert(1)</script>")  # too little for trafilatura
+    assert read("bare.html", tmp_path / "bare.html", 10**6).text == "Parade: May 9"
