@@ -107,7 +107,7 @@ def run_plain(conv: Conversation, lines) -> None:  # noqa: ANN001
             continue
         if turn.standalone != q:
             print(f"(rewritten: {turn.standalone})")
-        render.plain(turn.answer)
+        render.plain(turn.answer, titles=conv.answerer.retriever.titles)
         print()
 
 
@@ -170,7 +170,7 @@ def run_terminal(conv: Conversation, history_path, switch_model: Callable[[str],
         except QAError as e:
             console.print(f"[red]{e}[/red]")
             continue
-        render.rich_answer(turn.answer, console)
+        render.rich_answer(turn.answer, console, titles=conv.answerer.retriever.titles)
 
 
 def _last(conv: Conversation) -> Answer | None:
@@ -185,12 +185,10 @@ def _sources(conv: Conversation, console) -> None:  # noqa: ANN001
         console.print("[dim]no sources yet[/dim]")
         return
     for c in ans.citations:
-        console.print(f"[cyan][{c.n}][/cyan] {render.where(c)} [dim](chars {c.start}-{c.end})[/dim]", highlight=False)
+        console.print(f"[cyan][{c.n}][/cyan] {render.where(c, conv.answerer.retriever.titles)} [dim](chars {c.start}-{c.end})[/dim]", highlight=False)
 
 
 def _show(conv: Conversation, console, arg: str) -> None:  # noqa: ANN001
-    from rich.text import Text
-
     ans = _last(conv)
     try:
         n = int(arg)
@@ -200,8 +198,7 @@ def _show(conv: Conversation, console, arg: str) -> None:  # noqa: ANN001
     if c is None:
         console.print("[red]usage: /show N, where N is a source number of the last answer[/red]")
         return
+    from qa import render
+
     p = c.passage
-    text = Text(p.text)
-    text.stylize("bold yellow", c.start - p.start, c.end - p.start)
-    console.print(f"[cyan][{c.n}][/cyan] {c.source} [dim](passage chars {p.start}-{p.end})[/dim]", highlight=False)
-    console.print(text)
+    render.highlighted(console, f"[{c.n}] {c.source} (passage chars {p.start}-{p.end})", p.text, p.start, c.start, c.end)

@@ -145,7 +145,7 @@ def _render_one(answerer, question: str, json_out: bool, verbose: bool, many: bo
         render.as_json(_noted(answerer.ask(question), answerer))
         return
     if not sys.stdout.isatty():
-        render.plain(_noted(answerer.ask(question), answerer))
+        render.plain(_noted(answerer.ask(question), answerer), titles=answerer.retriever.titles)
         if many:
             print()
         return
@@ -162,7 +162,7 @@ def _render_one(answerer, question: str, json_out: bool, verbose: bool, many: bo
             live.update(draft, refresh=True)
 
         answer = answerer.ask(question, on_token=on_token)
-    render.rich_answer(_noted(answer, answerer), console, verbose)
+    render.rich_answer(_noted(answer, answerer), console, verbose, titles=answerer.retriever.titles)
 
 
 def _noted(answer, answerer):  # noqa: ANN001, ANN202
@@ -194,6 +194,22 @@ def chat(collection: CollectionOpt = None, model: ModelOpt = None, fallback: Fal
         run_terminal(conv, qa_home() / "chat_history", switch_model)
     else:
         run_plain(conv, sys.stdin)
+
+
+@app.command()
+def show(
+    target: Annotated[str, typer.Argument(metavar="SOURCE[:START-END]", help="An ingested document, optionally with a cited span.")],
+    collection: CollectionOpt = None,
+    context: Annotated[int, typer.Option("--context", help="Characters shown either side of a span.")] = 300,
+) -> None:
+    """Print an ingested document's text (the text citations count offsets in), or a cited span
+    with some context, highlighted."""
+    from rich.console import Console
+
+    from qa.config import load_settings
+    from qa.show import show as run_show
+
+    run_show(target, load_settings(collection=collection), context, Console())
 
 
 @app.command("eval")
@@ -448,7 +464,7 @@ def status(
             f"chunk {c['chunk_size']}/{c['chunk_overlap']} tokens, updated {c['updated']}"
         )
         for f in c.get("file_list", []):
-            print(f"  {f['chunks']:>6}  {f['source']}")
+            print(f"  {f['chunks']:>6}  {f['source']}" + (f"  \u00b7 {f['title']}" if f.get("title") else ""))
 
 
 app.command("collections", hidden=True, help="Same as `qa status`.")(status)

@@ -117,6 +117,9 @@ def read(source: str, path: Path, max_bytes: int) -> Document:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise SkipFile(f"{source}: no text in file")
+    if suffix in (".md", ".markdown") and not title:
+        title = next((line.lstrip("#").strip() for line in text.splitlines() if line.strip()), "")
+    title = " ".join("".join(ch if ch.isprintable() else " " for ch in title).split())[:200]  # untrusted: one plain line
     return Document(source=source, path=path, text=text, sha256=hashlib.sha256(data).hexdigest(), title=title, pages=pages)
 
 

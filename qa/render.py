@@ -4,24 +4,33 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from typing import TextIO
 
 from qa.types import Answer, Citation
 
 
-def where(c: Citation) -> str:
-    """The source as a reader finds it: `report.pdf p. 12` (`pp. 12-13` across pages) for paged formats."""
-    if not c.page:
-        return c.source
-    return f"{c.source} {'pp.' if '-' in c.page else 'p.'} {c.page}"
+def where(c: Citation, titles: Mapping[str, str] | None = None) -> str:
+    """The source as a reader finds it: its title beside the file name when it has one, and
+    `p. 12` (`pp. 12-13` across pages) for paged formats."""
+    out = c.source
+    title = (titles or {}).get(c.source)
+    if title:
+        out += f" \u00b7 {title}"
+    return out + on_pages(c.page)
 
 
-def plain(answer: Answer, out: TextIO = sys.stdout) -> None:
+def on_pages(page: str | None) -> str:
+    """' p. 12', ' pp. 12-13', or '' for a format without pages."""
+    return f" {'pp.' if '-' in page else 'p.'} {page}" if page else ""
+
+
+def plain(answer: Answer, out: TextIO = sys.stdout, titles: Mapping[str, str] | None = None) -> None:
     out.write(answer.text.strip() + "\n")
     if answer.citations:
         out.write("\nSources:\n")
         for c in answer.citations:
-            out.write(f"[{c.n}] {where(c)} (chars {c.start}-{c.end})\n    \u201c{c.quote}\u201d\n")
+            out.write(f"[{c.n}] {where(c, titles)} (chars {c.start}-{c.end})\n    \u201c{c.quote}\u201d\n")
     out.flush()
 
 
@@ -30,7 +39,7 @@ def as_json(answer: Answer, out: TextIO = sys.stdout) -> None:
     out.flush()
 
 
-def rich_answer(answer: Answer, console, verbose: bool = False) -> None:  # noqa: ANN001
+def rich_answer(answer: Answer, console, verbose: bool = False, titles: Mapping[str, str] | None = None) -> None:  # noqa: ANN001
     from rich.markup import escape
     from rich.text import Text
 
@@ -42,7 +51,7 @@ def rich_answer(answer: Answer, console, verbose: bool = False) -> None:  # noqa
         console.print()
         console.print("[bold]Sources[/bold]")
         for c in answer.citations:
-            console.print(f"[cyan][{c.n}][/cyan] {escape(where(c))} [dim](chars {c.start}-{c.end})[/dim]")
+            console.print(f"[cyan][{c.n}][/cyan] {escape(where(c, titles))} [dim](chars {c.start}-{c.end})[/dim]")
             console.print(Text(f"    \u201c{c.quote}\u201d", style="italic"))
     if verbose:
         t = answer.timings_ms
@@ -50,3 +59,19 @@ def rich_answer(answer: Answer, console, verbose: bool = False) -> None:  # noqa
             f"[dim]model {answer.model} · mode {answer.mode} · retrieve {t['retrieve']:.0f} ms · "
             f"generate {t['generate']:.0f} ms · total {t['total']:.0f} ms[/dim]"
         )
+
+
+def highlighted(console, header: str, text: str, offset: int, start: int, end: int) -> None:  # noqa: ANN001
+    """`text` (which begins at `offset` of its document) under a header line, with the span
+    start..end (document offsets) highlighted: bold yellow on a terminal, between ⟦ ⟧ when piped."""
+    from rich.markup import escape
+    from rich.text import Text
+
+    a, b = max(0, start - offset), max(0, end - offset)
+    console.print(f"[cyan]{escape(header)}[/cyan]", highlight=False, soft_wrap=True)
+    if console.is_terminal:
+        body = Text(text)
+        body.stylize("bold yellow", a, b)
+    else:
+        body = Text(text[:a] + "\u27e6" + text[a:b] + "\u27e7" + text[b:] if b > a else text)
+    console.print(body, highlight=False, soft_wrap=True)

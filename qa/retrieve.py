@@ -58,6 +58,7 @@ class Retriever:
         self.live = {r.source: r.sha256 for r in records}
         # Where each page of a paged document (PDF) starts, stored at ingest: citations get pages from it.
         self.page_starts = {r.source: r.page_starts() for r in records if r.pages}
+        self.titles = {r.source: r.title for r in records if r.title}  # shown beside file names
         self._bm25 = None
         self._bm25_ids: list[str] = []
         self._bm25_rows: dict[str, Passage] = {}

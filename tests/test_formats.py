@@ -92,7 +92,16 @@ def test_pdf_answer_cites_its_page(tmp_path: Path) -> None:
     text = read("digest.pdf", tmp_path / "digest.pdf", 10**7).text
     assert text[hit["start"] : hit["end"]] == hit["quote"]
     plain = run_qa("ask", "--model", "none", "How much is annual trade between Russia and North Korea worth?")
-    assert f"digest.pdf p. {hit['page']} (chars" in plain.stdout
+    assert f"digest.pdf \u00b7 North Korea and Russia: a press digest p. {hit['page']} (chars" in plain.stdout
+
+    # qa show: the citation checked from the shell, and the whole text the offsets count in
+    shown = run_qa("show", f"{tmp_path / 'digest.pdf'}:{hit['start']}-{hit['end']}")
+    assert shown.returncode == 0, shown.stderr
+    assert f"\u27e6{hit['quote']}\u27e7" in shown.stdout and f"p. {hit['page']} (chars {hit['start']}-{hit['end']}" in shown.stdout
+    whole = run_qa("show", "digest.pdf")
+    assert whole.stdout.split("\n", 1)[1] == text + "\n"
+    one_clean_error(run_qa("show", "nope.pdf"), "no ingested document 'nope.pdf'")
+    one_clean_error(run_qa("show", f"digest.pdf:0-{len(text) + 1}"), "outside it")
 
 
 def test_word_and_epub_text_and_titles() -> None:
@@ -104,6 +113,11 @@ def test_word_and_epub_text_and_titles() -> None:
     assert e.title == "Putin and Kim: two articles"
     assert "Annual trade between Russia and North Korea" in e.text and "Morgulov" in e.text
     assert "<p>" not in e.text
+
+
+def test_markdown_title_is_its_first_heading_and_titles_are_one_plain_line(tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text("\n# Summit \x1b[31mnotes\n\nThe summit was moved.\n", encoding="utf-8")
+    assert read("notes.md", tmp_path / "notes.md", 10**6).title == "Summit [31mnotes"
 
 
 def test_a_mixed_folder_ingests_in_one_command_with_exact_offsets(tmp_path: Path) -> None:
