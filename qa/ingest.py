@@ -71,8 +71,10 @@ def ingest(
     warn: Callable[[str], None] = lambda line: None,
     batch_files: int | None = None,
     on_commit: Callable[[Summary], None] | None = None,
+    embedder: Embedder | None = None,
 ) -> Summary:
-    """Index `paths` into `settings.collection`. `on_commit` is called after each committed batch."""
+    """Index `paths` into `settings.collection`. `on_commit` is called after each committed batch.
+    `embedder` lets a long-lived caller (`--watch`) load the model once."""
     from qa.lock import ingest_lock
 
     t0 = time.perf_counter()
@@ -80,7 +82,7 @@ def ingest(
     found = list(discover(paths))  # paths only; raises on a missing path before anything is touched
     if not found:
         raise QAError(f"no supported files (text, .html .pdf .docx .epub) under {' '.join(paths)}")
-    embedder = Embedder(settings.embed_model)
+    embedder = embedder or Embedder(settings.embed_model)
     store = Store(settings, recover=rebuild)
     if getattr(store, "moved_aside", None):
         warn(f"the store was unreadable; moved it to {store.moved_aside} and started a new one")
