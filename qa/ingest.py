@@ -19,7 +19,7 @@ from pathlib import Path
 from qa.config import Settings
 from qa.embed import Embedder
 from qa.errors import QAError
-from qa.load import Document, SkipFile, discover, read
+from qa.load import LOADER_VERSION, Document, SkipFile, discover, read
 from qa.split import SPLITTER_VERSION, split
 from qa.store import Corpus, FileRecord, Store, fingerprint, pages, source_key, validate_collection_name
 
@@ -86,7 +86,7 @@ def ingest(
     store = Store(settings, recover=rebuild)
     if getattr(store, "moved_aside", None):
         warn(f"the store was unreadable; moved it to {store.moved_aside} and started a new one")
-    fp = fingerprint(settings, SPLITTER_VERSION)
+    fp = fingerprint(settings, f"{SPLITTER_VERSION}+{LOADER_VERSION}")
     with ingest_lock(store, name, settings, warn):
         run = _Run(settings, store, embedder, fp, progress, warn, on_commit)
         summary = run.go(found, rebuild, prune, batch_files or settings.ingest_batch_files)

@@ -16,6 +16,10 @@ from pathlib import Path
 from qa.errors import QAError
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".epub")
+# Part of the index fingerprint: a change to the text a format is read as (PDF clean-up and pages,
+# trafilatura for HTML) moves offsets, so the next `qa ingest` re-reads everything instead of keeping
+# chunks whose offsets no longer match what `qa show` prints.
+LOADER_VERSION = "load-v2"
 SNIFF_BYTES = 8192  # how much of a file without a known suffix is read to decide whether it is text
 
 
