@@ -144,6 +144,13 @@ def test_a_mixed_folder_ingests_in_one_command_with_exact_offsets(tmp_path: Path
     assert {Path(m["source"]).name for m in got["metadatas"]} == {"digest.pdf", "article.docx", "articles.epub", "LICENSE", "notes.md", "page.html"}
     for doc, m in zip(got["documents"], got["metadatas"]):
         assert texts[m["source"]][m["start"] : m["end"]] == doc
+    titles = {Path(r.source).name: r.title for r in corpus.file_records().values()}
+    assert titles == {
+        "digest.pdf": "North Korea and Russia: a press digest", "article.docx": "Kim Jong-un and the Moscow parade",
+        "articles.epub": "Putin and Kim: two articles", "page.html": "Memo", "notes.md": "Notes", "LICENSE": "",
+    }
+    status = run_qa("status", "--files")
+    assert "digest.pdf  \u00b7 North Korea and Russia: a press digest" in status.stdout
 
 
 def test_saved_web_page_keeps_its_main_text_only() -> None:
