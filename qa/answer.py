@@ -123,6 +123,7 @@ class Answerer:
         best evidence sentences, if they answer it strongly enough; else abstain."""
         if checked.kept and self._relevant(checked.citations, ranked):
             text, citations = self._complete_sources(checked.text, checked.citations, ranked)
+            citations = [self.retriever.locate(c) for c in citations]
             return Answer(
                 question, text, False, citations, self.model_name, clock.done(), "generated",
                 _dropped_note(checked), draft.text, passages, draft.usage, checked,
@@ -173,7 +174,8 @@ class Answerer:
             return self._abstain(question, clock, reason, passages, draft, checked, model=model, fallback=fallback)
         citations, parts = [], []
         for n, pick in enumerate(picks, 1):
-            citations.append(Citation(n, pick.passage.source, pick.start, pick.end, pick.text, round(pick.score, 3), pick.passage))
+            cite = Citation(n, pick.passage.source, pick.start, pick.end, pick.text, round(pick.score, 3), pick.passage)
+            citations.append(self.retriever.locate(cite))
             parts.append(f"{pick.text} [{n}]")
         reason = f"{why}; showing the evidence sentences that answer it best" if why else ""
         return Answer(

@@ -196,17 +196,17 @@ def _last(conv: Conversation) -> Answer | None:
 
 
 def _sources(conv: Conversation, console) -> None:  # noqa: ANN001
+    from qa import render
+
     ans = _last(conv)
     if not ans or not ans.citations:
         console.print("[dim]no sources yet[/dim]")
         return
     for c in ans.citations:
-        console.print(f"[cyan][{c.n}][/cyan] {c.source} [dim](chars {c.start}-{c.end})[/dim]", highlight=False)
+        console.print(f"[cyan][{c.n}][/cyan] {render.where(c)} [dim](chars {c.start}-{c.end})[/dim]", highlight=False)
 
 
 def _show(conv: Conversation, console, arg: str) -> None:  # noqa: ANN001
-    from rich.text import Text
-
     ans = _last(conv)
     try:
         n = int(arg)
@@ -216,11 +216,10 @@ def _show(conv: Conversation, console, arg: str) -> None:  # noqa: ANN001
     if c is None:
         console.print("[red]usage: /show N, where N is a source number of the last answer[/red]")
         return
+    from qa import render
+
     p = c.passage
-    text = Text(p.text)
-    text.stylize("bold yellow", c.start - p.start, c.end - p.start)
-    console.print(f"[cyan][{c.n}][/cyan] {c.source} [dim](passage chars {p.start}-{p.end})[/dim]", highlight=False)
-    console.print(text)
+    render.highlighted(console, f"[{c.n}] {c.source} (passage chars {p.start}-{p.end})", p.text, p.start, c.start, c.end)
 
 
 class RemoteConversation(Conversation):

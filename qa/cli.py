@@ -43,6 +43,7 @@ def ingest(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-index everything from scratch.")] = False,
     prune: Annotated[bool, typer.Option("--prune", help="Forget files that no longer exist under PATHS.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="A line per committed batch, and where the time went.")] = False,
+    watch: Annotated[bool, typer.Option("--watch", help="Keep indexing PATHS as files are added, changed or deleted (Ctrl-C stops).")] = False,
 ) -> None:
     """Index documents (.txt .md .html .pdf) into a collection. Unchanged files are skipped.
     Interrupted (Ctrl-C, kill -9)? Run it again: committed batches are kept, the rest is finished."""
@@ -56,6 +57,9 @@ def ingest(
 
     settings = load_settings(collection=collection)
     err = Console(stderr=True)
+    if watch:
+        _watch(paths or ["seeds"], settings, err)
+        return
     columns = [
         TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.description}"),
@@ -95,6 +99,21 @@ def ingest(
 
 
 NoServerOpt = Annotated[bool, typer.Option("--no-server", help="Answer in this process even when a `qa serve` is running.")]
+
+
+def _watch(paths: list[str], settings, err) -> None:  # noqa: ANN001
+    from qa.watch import watch
+
+    def on_sync(s, events: int) -> None:  # noqa: ANN001
+        cause = f"{events} change{'s' if events != 1 else ''}: " if events else ""
+        print(f"{cause}indexed {s.files} files ({s.chunks} chunks), {s.skipped} unchanged, {s.removed} removed, "
+              f"{len(s.failed)} failed in {s.seconds:.1f} s", flush=True)
+
+    try:
+        watch(paths, settings, on_sync, warn=lambda m: err.print(m, style="yellow", markup=False, highlight=False, soft_wrap=True),
+              ready=lambda: err.print(f"watching {' '.join(paths)} (Ctrl-C stops)", highlight=False))
+    except KeyboardInterrupt:
+        err.print("stopped watching; the index holds every change committed so far", highlight=False)
 
 
 def _answerer(collection: str | None, model: str | None, **overrides):  # noqa: ANN003, ANN202
@@ -252,6 +271,22 @@ def mcp(collection: CollectionOpt = None, model: ModelOpt = None) -> None:
     from qa.mcp import run
 
     run(collection=collection, model=model)
+
+
+@app.command()
+def show(
+    target: Annotated[str, typer.Argument(metavar="SOURCE[:START-END]", help="An ingested document, optionally with a cited span.")],
+    collection: CollectionOpt = None,
+    context: Annotated[int, typer.Option("--context", help="Characters shown either side of a span.")] = 300,
+) -> None:
+    """Print an ingested document's text (the text citations count offsets in), or a cited span
+    with some context, highlighted."""
+    from rich.console import Console
+
+    from qa.config import load_settings
+    from qa.show import show as run_show
+
+    run_show(target, load_settings(collection=collection), context, Console())
 
 
 @app.command("eval")
@@ -441,7 +476,7 @@ def status(
             f"chunk {c['chunk_size']}/{c['chunk_overlap']} tokens, updated {c['updated']}"
         )
         for f in c.get("file_list", []):
-            print(f"  {f['chunks']:>6}  {f['source']}")
+            print(f"  {f['chunks']:>6}  {f['source']}" + (f"  \u00b7 {f['title']}" if f.get("title") else ""))
 
 
 app.command("collections", hidden=True, help="Same as `qa status`.")(status)

@@ -56,7 +56,7 @@ def answer_from_json(d: dict) -> WireAnswer:
         p = next((p for (s, a, b), p in passages.items() if s == c["source"] and a <= c["start"] and c["end"] <= b), None)
         passage = Passage(p["id"], p["source"], p["start"], p["end"], p["text"], []) if p else Passage(
             "", c["source"], c["start"], c["end"], c["quote"], [(c["start"], c["end"])])
-        citations.append(Citation(c["n"], c["source"], c["start"], c["end"], c["quote"], c["score"], passage))
+        citations.append(Citation(c["n"], c["source"], c["start"], c["end"], c["quote"], c["score"], passage, c.get("page"), c.get("title", "")))
     return WireAnswer(
         d["question"], d["answer"], d["abstained"], citations, d["model"], d["timings_ms"], d.get("mode", ""),
         d.get("reason", ""), fallback=d.get("fallback", ""), wire=d,

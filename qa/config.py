@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     # Files read, split and embedded per batch; each batch is committed on its own, so memory stays
     # bounded and an interrupted ingest resumes after the last committed batch.
     ingest_batch_files: int = 64
+    # `qa ingest --watch`: how long the folder must be quiet before a burst of changes is indexed.
+    watch_debounce_s: float = 0.5
     # Server mode: an ingest's lock is a lease in the server, renewed while it runs; a holder that
     # died without releasing it blocks others at most this long.
     lock_lease_s: float = 30.0

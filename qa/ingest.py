@@ -10,6 +10,7 @@ their content-addressed ids and reused by the next run instead of being written 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from pathlib import Path
 from qa.config import Settings
 from qa.embed import Embedder
 from qa.errors import QAError
-from qa.load import Document, SkipFile, discover, read
+from qa.load import LOADER_VERSION, Document, SkipFile, discover, read
 from qa.split import SPLITTER_VERSION, split
 from qa.store import Corpus, FileRecord, Store, fingerprint, pages, shown, source_key, validate_collection_name
 
@@ -86,17 +87,19 @@ def ingest(
     warn: Callable[[str], None] = lambda line: None,
     batch_files: int | None = None,
     on_commit: Callable[[Summary], None] | None = None,
+    embedder: Embedder | None = None,
 ) -> Summary:
-    """Index `paths` into `settings.collection`. `on_commit` is called after each committed batch."""
+    """Index `paths` into `settings.collection`. `on_commit` is called after each committed batch.
+    `embedder` lets a long-lived caller (`--watch`) load the model once."""
     from qa.lock import ingest_lock
 
     t0 = time.perf_counter()
     name = validate_collection_name(settings.collection)
     found = _unique(discover(paths))  # paths only; raises on a missing path before anything is touched
     if not found:
-        raise QAError(f"no supported files (.txt .md .html .pdf) under {' '.join(paths)}")
-    embedder = Embedder(settings.embed_model)
-    fp = fingerprint(settings, SPLITTER_VERSION)
+        raise QAError(f"no supported files (text, .html .pdf .docx .epub) under {' '.join(paths)}")
+    embedder = embedder or Embedder(settings.embed_model)
+    fp = fingerprint(settings, f"{SPLITTER_VERSION}+{LOADER_VERSION}")
     # The embedded store is opened (and, with --rebuild, an unreadable one moved aside) only while
     # holding the lock; a server's lease lives in the server, so that client is needed first.
     store = Store(settings) if settings.chroma_url else None
@@ -225,7 +228,7 @@ class _Run:
         with _Clock(t, "write"):
             corpus.files.upsert(
                 ids=[source_key(r.source) for r in records],
-                metadatas=[{"source": r.source, "path": r.path, "sha256": r.sha256, "chunks": r.chunks} for r in records],
+                metadatas=[r.metadata() for r in records],
                 embeddings=[[1.0]] * len(records),
             )
             self.written = []  # committed: no longer ours to roll back
@@ -298,7 +301,7 @@ def _write(corpus: Corpus, embedder: Embedder, batch, written: list[str], t: dic
                 }
             )
         ends.append((len(ids), doc.source))
-        records.append(FileRecord(str(doc.path), str(doc.path), doc.sha256, len(chunks)))
+        records.append(FileRecord(str(doc.path), str(doc.path), doc.sha256, len(chunks), doc.title, json.dumps(doc.pages) if doc.pages else ""))
     if ids and "_model" not in vars(embedder) and not embedder.prefer_onnx:
         with _Clock(t, "load"):
             embedder._model  # noqa: B018 - load the model now, so `embed` times only embedding

@@ -6,7 +6,21 @@ import json
 import sys
 from typing import TextIO
 
-from qa.types import Answer
+from qa.types import Answer, Citation
+
+
+def where(c: Citation) -> str:
+    """The source as a reader finds it: its title beside the file name when it has one, and
+    `p. 12` (`pp. 12-13` across pages) for paged formats."""
+    out = c.source
+    if c.title:
+        out += f" \u00b7 {c.title}"
+    return out + on_pages(c.page)
+
+
+def on_pages(page: str | None) -> str:
+    """' p. 12', ' pp. 12-13', or '' for a format without pages."""
+    return f" {'pp.' if '-' in page else 'p.'} {page}" if page else ""
 
 
 def plain(answer: Answer, out: TextIO = sys.stdout, verbose: bool = False, err: TextIO | None = None) -> None:
@@ -14,7 +28,7 @@ def plain(answer: Answer, out: TextIO = sys.stdout, verbose: bool = False, err: 
     if answer.citations:
         out.write("\nSources:\n")
         for c in answer.citations:
-            out.write(f"[{c.n}] {c.source} (chars {c.start}-{c.end})\n    \u201c{c.quote}\u201d\n")
+            out.write(f"[{c.n}] {where(c)} (chars {c.start}-{c.end})\n    \u201c{c.quote}\u201d\n")
     out.flush()
     if verbose:  # on stderr, so that piped answers stay clean
         err = err or sys.stderr
@@ -49,7 +63,23 @@ def rich_answer(answer: Answer, console, verbose: bool = False) -> None:  # noqa
         console.print()
         console.print("[bold]Sources[/bold]")
         for c in answer.citations:
-            console.print(f"[cyan][{c.n}][/cyan] {escape(c.source)} [dim](chars {c.start}-{c.end})[/dim]")
+            console.print(f"[cyan][{c.n}][/cyan] {escape(where(c))} [dim](chars {c.start}-{c.end})[/dim]")
             console.print(Text(f"    \u201c{c.quote}\u201d", style="italic"))
     if verbose:
         console.print(Text(details(answer), style="dim"))
+
+
+def highlighted(console, header: str, text: str, offset: int, start: int, end: int) -> None:  # noqa: ANN001
+    """`text` (which begins at `offset` of its document) under a header line, with the span
+    start..end (document offsets) highlighted: bold yellow on a terminal, between ⟦ ⟧ when piped."""
+    from rich.markup import escape
+    from rich.text import Text
+
+    a, b = max(0, start - offset), max(0, end - offset)
+    console.print(f"[cyan]{escape(header)}[/cyan]", highlight=False, soft_wrap=True)
+    if console.is_terminal:
+        body = Text(text)
+        body.stylize("bold yellow", a, b)
+    else:
+        body = Text(text[:a] + "\u27e6" + text[a:b] + "\u27e7" + text[b:] if b > a else text)
+    console.print(body, highlight=False, soft_wrap=True)

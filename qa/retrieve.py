@@ -14,9 +14,10 @@ from typing import Any
 
 from qa.config import Settings
 from qa.embed import Embedder
+from qa.load import page_label
 from qa.store import Corpus, Store, pages, shown
 from qa.text import content_terms
-from qa.types import Passage
+from qa.types import Citation, Passage
 
 RRF_K = 60
 
@@ -42,6 +43,8 @@ class _Snapshot:
     entry: dict | None
     corpus: Corpus
     live: dict[str, str]
+    page_starts: dict[str, list[int]] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)
     bm25: Any = None
     bm25_ids: list[str] = field(default_factory=list)
     bm25_rows: dict[str, Passage] = field(default_factory=dict)
@@ -82,8 +85,13 @@ class Retriever:
                 f"collection {self.settings.collection!r} was built with embedding model "
                 f"{corpus.meta.get('embed_model')!r}, not {self.settings.embed_model!r}: run `qa ingest --rebuild`"
             )
-        live = {r.source: r.sha256 for r in corpus.file_records().values()}
-        return _Snapshot(entry, corpus, live)
+        records = corpus.file_records().values()
+        live = {r.source: r.sha256 for r in records}
+        # Keyed by the source as citations show it: where each page of a paged document (PDF)
+        # starts, stored at ingest, and titles shown beside file names.
+        page_starts = {shown(r.source): r.page_starts() for r in records if r.pages}
+        titles = {shown(r.source): r.title for r in records if r.title}
+        return _Snapshot(entry, corpus, live, page_starts, titles)
 
     def refresh(self, force: bool = False) -> bool:
         """Reload if an ingest (here or in another process) committed since the last load.
@@ -108,6 +116,17 @@ class Retriever:
     @property
     def live(self) -> dict[str, str]:
         return self._snap.live
+
+    @property
+    def titles(self) -> dict[str, str]:
+        return self._snap.titles
+
+    def locate(self, c: Citation) -> Citation:
+        """A citation with what a reader needs to find it: the document's title and, for paged
+        formats (PDF), the page ("12", or "12-13" when the quote spans pages)."""
+        c.page = page_label(self._snap.page_starts.get(c.source, ()), c.start, c.end)
+        c.title = self._snap.titles.get(c.source, "")
+        return c
 
     @property
     def _bm25_ids(self) -> list[str]:

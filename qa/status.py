@@ -35,6 +35,9 @@ def status(settings: Settings, only: str | None = None, with_files: bool = False
             "updated": dt.datetime.fromtimestamp(m.get("updated", 0), dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
         }
         if with_files:
-            row["file_list"] = [{"source": shown(r.source), "chunks": r.chunks, "sha256": r.sha256} for r in sorted(records.values(), key=lambda r: r.source)]
+            row["file_list"] = [
+                {"source": shown(r.source), "chunks": r.chunks, "sha256": r.sha256} | ({"title": r.title} if r.title else {})
+                for r in sorted(records.values(), key=lambda r: r.source)
+            ]
         out["collections"].append(row)
     return out

@@ -72,6 +72,16 @@ class FileRecord:
     path: str  # resolved absolute path
     sha256: str
     chunks: int
+    title: str = ""
+    pages: str = ""  # JSON list of page start offsets (paged formats), as stored
+
+    def page_starts(self) -> list[int]:
+        return json.loads(self.pages) if self.pages else []
+
+    def metadata(self) -> dict[str, Any]:
+        """The record as stored (Chroma metadata: no empty optional fields)."""
+        m = {"source": self.source, "path": self.path, "sha256": self.sha256, "chunks": self.chunks}
+        return m | {k: v for k, v in (("title", self.title), ("pages", self.pages)) if v}
 
 
 @dataclass
@@ -84,7 +94,7 @@ class Corpus:
     def file_records(self) -> dict[str, FileRecord]:
         out = {}
         for m in page_metadatas(self.files):
-            out[m["source"]] = FileRecord(m["source"], m["path"], m["sha256"], int(m["chunks"]))
+            out[m["source"]] = FileRecord(m["source"], m["path"], m["sha256"], int(m["chunks"]), m.get("title", ""), m.get("pages", ""))
         return out
 
 

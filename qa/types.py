@@ -34,6 +34,8 @@ class Citation:
     quote: str
     score: float
     passage: Passage = field(repr=False)
+    page: str | None = None  # paged formats (PDF): "12", or "12-13" when the quote spans pages
+    title: str = ""  # the document's title (HTML <title>, PDF metadata, first heading), if any
 
 
 @dataclass
@@ -74,6 +76,8 @@ class Answer:
             "dropped": len(self.verification.dropped) if self.verification else 0,
             "citations": [
                 {"n": c.n, "source": c.source, "start": c.start, "end": c.end, "quote": c.quote, "score": c.score}
+                | ({"page": c.page} if c.page else {})
+                | ({"title": c.title} if c.title else {})
                 for c in self.citations
             ],
             "model": self.model,
