@@ -37,6 +37,9 @@ class ListRetriever:
         for src, text in DOCS.items():
             self.passages.append(Passage(src, src, 0, len(text), text, sentence_spans(text)))
 
+    def locate(self, c):  # noqa: ANN001, ANN201 - plain text files: no pages, no titles
+        return c
+
     def retrieve(self, question: str) -> Retrieval:
         qvec = self.embedder.embed([question])[0]
         vecs = self.embedder.embed([p.text for p in self.passages])
