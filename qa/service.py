@@ -91,6 +91,8 @@ class Service:
     def file_text(self, collection: str | None, source: str) -> str:
         """An ingested file's text exactly as indexed (citation offsets point into it); refused
         when the file changed since, because then the offsets would not hold."""
+        from pathlib import Path
+
         from qa.errors import QAError
         from qa.load import SkipFile, read
 
@@ -98,10 +100,10 @@ class Service:
         with self._lock:
             retriever = self._retriever(settings)
         retriever.refresh()
-        rec = retriever.corpus.file_records().get(source)
+        records = retriever.corpus.file_records()
+        rec = records.get(source) or records.get(str(Path(source).resolve()))  # stored by resolved path, shown short
         if rec is None:
             raise QAError(f"no file {source!r} in collection {settings.collection!r}")
-        from pathlib import Path
 
         try:
             doc = read(source, Path(rec.path), int(settings.max_file_mb * 1_000_000))
