@@ -67,7 +67,10 @@ class Answerer:
             return self._abstain(question, clock, f"no passage is close to the question (best {r.top_similarity:.2f})", r.passages)
 
         ranked = rank_sentences(question, r.query_vector, r.passages, self.retriever.embedder)
-        evidence = select(ranked, self.settings.evidence_tokens, self.settings.evidence_per_source)
+        if self.settings.evidence == "sentences":
+            evidence = select(ranked, self.settings.evidence_tokens, self.settings.evidence_per_source)
+        else:
+            evidence = r.passages
         clock.lap("evidence")
         if self.model is None:
             return self._extractive(question, clock, ranked, r.passages, "extractive", self.settings.extractive_min_score)
