@@ -90,7 +90,7 @@ def other_than(needle: str, text: str):  # noqa: ANN201
 
 def test_sure_not_found_abstains(make) -> None:  # noqa: ANN001
     model = ScriptedModel().enqueue(ABSTAIN_TEXT, SURE)
-    a = make(model).ask("What colour is the railway project's logo?")
+    a = make(model, abstain_confidence=0.9).ask("What colour is the railway project's logo?")
     assert a.abstained and a.mode == "abstained" and a.citations == []
     assert "no answer" in a.reason and len(model.prompts) == 1
 
@@ -98,7 +98,7 @@ def test_sure_not_found_abstains(make) -> None:  # noqa: ANN001
 def test_unsure_not_found_is_asked_again_without_the_way_out(make) -> None:  # noqa: ANN001
     model = ScriptedModel().enqueue(ABSTAIN_TEXT, UNSURE)
     model.enqueue(cite("internal issues", "Kim stayed in Pyongyang due to internal issues [{n}]."))
-    a = make(model).ask("Why did Kim stay in Pyongyang?")
+    a = make(model, abstain_confidence=0.9, override_score=0.99).ask("Why did Kim stay in Pyongyang?")  # the doubt alone re-asks
     assert len(model.prompts) == 2
     assert ABSTAIN_TEXT not in model.prompts[1][1]["content"]  # the forced prompt has no way out
     assert a.mode == "generated" and not a.abstained and a.verification.recited == 0
@@ -114,6 +114,14 @@ def test_answer_citing_one_document_is_completed_from_another_that_states_more(m
     model.enqueue(cite("internal issues", "Kim stayed in Pyongyang due to internal issues [{n}]."))
     alone = make(model, complement_share=1.5).ask("Why did Kim stay in Pyongyang?")
     assert [c.source for c in alone.citations] == ["kremlin.txt"]
+
+
+def test_evidence_can_be_sentences_packed_per_document(make) -> None:  # noqa: ANN001
+    model = ScriptedModel().enqueue(cite("internal issues", "Kim stayed in Pyongyang due to internal issues [{n}]."))
+    a = make(model, evidence="sentences", evidence_tokens=60).ask("Why did Kim stay in Pyongyang?")
+    prompt = model.prompts[0][1]["content"]
+    assert "internal issues" in prompt and "Busan" not in prompt  # the rail sentence did not fit the budget
+    assert a.mode == "generated" and a.citations[0].source == "kremlin.txt"
 
 
 def test_partial_draft_keeps_the_supported_sentence_and_says_what_it_dropped(make) -> None:  # noqa: ANN001
