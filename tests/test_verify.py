@@ -113,6 +113,18 @@ def test_names_must_be_in_the_quote_in_the_same_role() -> None:
     assert check("Gorbachev invited Kim.", quote, "Who invited Kim?")
 
 
+def test_a_possessive_is_the_role_its_preposition_gives_but_order_still_counts() -> None:
+    quote = "Kim has accepted an invitation from Russian President Vladimir Putin to attend a May ceremony."
+    assert check("Kim had accepted Putin's invitation.", quote, "What did Kim accept?") == ""
+    assert check("Kim had accepted Putin's invitation.", "Putin has accepted an invitation from Kim.", "What did Kim accept?")
+
+
+def test_a_negation_stops_at_a_clause_break() -> None:
+    quote = "dumps(obj, *, ensure_ascii=True, separators=None, default=None, sort_keys=False)"
+    assert check("The default of ensure_ascii is True.", quote, "What is the default of ensure_ascii?") == ""
+    assert check("The visit did not go ahead.", "The visit, planned for May, did go ahead.", "Did the visit go ahead?")
+
+
 def test_a_detail_from_a_neighbouring_sentence_is_not_lent_to_the_quote() -> None:
     passage_ = passage("Kim went to Moscow on Monday afternoon. A new train line between the cities opened in May.", offset=0)
     v = verify("Kim went to Moscow by train [1].", [passage_], "How did Kim go to Moscow?")
