@@ -120,16 +120,22 @@ def _toks(text: str) -> list[str]:
     return words(text.replace("n’t", " n't").replace("n't", " n't"))
 
 
-def _negated(tokens: list[str]) -> set[str]:
+# A negation does not reach past a clause break: "separators=None, default=None" negates nothing.
+_CLAUSE_BREAK = re.compile(r"[,;:()\[\]{}=<>|—–]|\s-\s|[.!?](?:\s|$)")
+
+
+def _negated(text: str) -> set[str]:
     """Stems of the content words that a negator governs (the next few, up to a clause break)."""
     out: set[str] = set()
-    for i, t in enumerate(tokens):
-        if t in _NEGATORS or t == "n't":
-            for w in tokens[i + 1 : i + 5]:
-                if w in ("and", "but", "or", "which", "while"):
-                    break
-                if w not in STOPWORDS and w not in _NEGATORS:
-                    out.add(stem(w))
+    for clause in _CLAUSE_BREAK.split(text):
+        tokens = _toks(clause)
+        for i, t in enumerate(tokens):
+            if t in _NEGATORS or t == "n't":
+                for w in tokens[i + 1 : i + 5]:
+                    if w in ("and", "but", "or", "which", "while"):
+                        break
+                    if w not in STOPWORDS and w not in _NEGATORS:
+                        out.add(stem(w))
     return out
 
 
@@ -137,11 +143,11 @@ def _polarity_ok(claim: str, quote: str, question: str) -> str:
     """A negation must govern the same words in claim and quote: "does not pull the data" is not
     "does not return a generator" just because the quote says "not" somewhere."""
     ct, qt = _toks(claim), _toks(quote)
-    claim_neg = _negated(ct)
-    quote_neg = _negated(qt)
+    claim_neg = _negated(claim)
+    quote_neg = _negated(quote)
     quote_stems = {stem(t) for t in qt}
     lexical = any(stem(t).startswith(_NEG_VERBS) for t in qt)
-    asked_neg = _negated(_toks(question))
+    asked_neg = _negated(question)
     if claim_neg and not (claim_neg & quote_neg) and not (lexical and claim_neg & quote_stems) and not (claim_neg & asked_neg):
         return "the claim negates what the quote does not"
     claim_stems = {stem(t) for t in ct if t not in STOPWORDS}
