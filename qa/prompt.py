@@ -38,17 +38,27 @@ def fence(text: str) -> str:
     return _CONTROL.sub(lambda m: "‹" + m.group(0)[1:] if m.group(0)[0] == "<" else "⁅" + m.group(0)[1:], text)
 
 
-def build_messages(question: str, passages: list[Passage], name: str = "answer.txt") -> list[dict[str, str]]:
-    """Evidence snippets numbered [1]..[n] in one block per source document (a file name costs
-    tokens once, not once per snippet), then the question and the instruction."""
-    blocks: list[tuple[str, list[str]]] = []
-    for i, p in enumerate(passages, 1):
-        source = fence(Path(p.source).name.replace('"', "'"))
-        line = template("snippet.txt").format(n=i, text=" ".join(fence(p.text).split())).strip()
-        if blocks and blocks[-1][0] == source:
-            blocks[-1][1].append(line)
-        else:
-            blocks.append((source, [line]))
-    evidence = "\n\n".join(template("source.txt").format(source=src, snippets="\n".join(lines)).strip() for src, lines in blocks)
+def build_messages(question: str, passages: list[Passage], name: str = "answer.txt", grouped: bool = False) -> list[dict[str, str]]:
+    """The evidence, then the question and the instruction. Whole chunks go one per numbered
+    `<passage>` block, their line breaks kept; sentence evidence (`grouped`) goes as snippets
+    numbered [1]..[n] in one block per source document (a file name costs tokens once, not once
+    per snippet)."""
+    if grouped:
+        blocks: list[tuple[str, list[str]]] = []
+        for i, p in enumerate(passages, 1):
+            source = _source(p)
+            line = template("snippet.txt").format(n=i, text=" ".join(fence(p.text).split())).strip()
+            if blocks and blocks[-1][0] == source:
+                blocks[-1][1].append(line)
+            else:
+                blocks.append((source, [line]))
+        evidence = "\n\n".join(template("source.txt").format(source=src, snippets="\n".join(lines)).strip() for src, lines in blocks)
+    else:
+        item = template("passage.txt")
+        evidence = "\n\n".join(item.format(n=i, source=_source(p), text=fence(p.text).strip()).strip() for i, p in enumerate(passages, 1))
     user = template(name).format(passages=evidence, question=fence(question), abstain=ABSTAIN_TEXT)
     return [{"role": "system", "content": template("system.txt").strip()}, {"role": "user", "content": user.strip()}]
+
+
+def _source(p: Passage) -> str:
+    return fence(Path(p.source).name.replace('"', "'"))
