@@ -6,6 +6,8 @@ the embedder is the real one, so evidence ranking and relevance are what `qa ask
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from qa.answer import Answerer
@@ -64,13 +66,21 @@ def make(embedder):  # noqa: ANN001, ANN201
     return build
 
 
+def numbered(messages: list[dict[str, str]]) -> list[tuple[int, str]]:
+    """The evidence as the prompt numbered it, in either layout: `<passage number="n" …>` blocks
+    (whole chunks) or `[n] …` snippet lines (sentence evidence)."""
+    user = messages[-1]["content"]
+    blocks = [(int(m.group(1)), m.group(2)) for m in re.finditer(r'<passage number="(\d+)"[^>]*>(.*?)</passage>', user, re.S)]
+    return blocks or [(int(line[1 : line.index("]")]), line) for line in user.splitlines() if re.match(r"\[\d+\]", line)]
+
+
 def cite(needle: str, text: str):  # noqa: ANN201
     """A reply that cites the snippet containing `needle` by the number the prompt gave it."""
 
     def reply(messages: list[dict[str, str]]) -> str:
-        for line in messages[-1]["content"].splitlines():
-            if needle in line and line.startswith("["):
-                return text.format(n=int(line[1 : line.index("]")]))
+        for n, block in numbered(messages):
+            if needle in block:
+                return text.format(n=n)
         raise AssertionError(f"{needle!r} not in the prompt")
 
     return reply
@@ -80,9 +90,9 @@ def other_than(needle: str, text: str):  # noqa: ANN201
     """A reply citing a snippet that does NOT contain `needle`."""
 
     def reply(messages: list[dict[str, str]]) -> str:
-        for line in messages[-1]["content"].splitlines():
-            if line.startswith("[") and needle not in line:
-                return text.format(n=int(line[1 : line.index("]")]))
+        for n, block in numbered(messages):
+            if needle not in block:
+                return text.format(n=n)
         raise AssertionError("one snippet only")
 
     return reply
