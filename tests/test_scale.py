@@ -281,10 +281,10 @@ def test_a_reader_never_sees_part_of_a_file(tmp_path: Path, monkeypatch: pytest.
         assert len(half) == 1  # part of one file is in the store...
         (second, stored), = half.items()
         reader = Retriever(settings)
-        reader._bm25_index()
+        reader._bm25_index(reader._snap)
         seen: dict[str, int] = {}
         for cid in reader._bm25_ids:
-            src = reader._bm25_rows[cid].source
+            src = reader._snap.bm25_rows[cid].source
             seen[src] = seen.get(src, 0) + 1
         assert seen == {_shown(f): r.chunks for f, r in records.items()}  # ...none of it is visible
         text = Path(second).read_text(encoding="utf-8")
@@ -296,7 +296,7 @@ def test_a_reader_never_sees_part_of_a_file(tmp_path: Path, monkeypatch: pytest.
     assert done and done[0].files == 3
     assert stored < Store(settings).open(settings.collection).file_records()[second].chunks  # it really was half
     reader = Retriever(settings)
-    reader._bm25_index()
+    reader._bm25_index(reader._snap)
     assert len(reader._bm25_ids) == sum(r.chunks for r in reader.corpus.file_records().values()) == done[0].chunks
 
 
