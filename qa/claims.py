@@ -49,7 +49,8 @@ _QUANTITY = re.compile(
     r"(?P<cur>US\$|\$|€|£|¥)?\s?"
     rf"(?P<num>\d+(?:[,.]\d+)*|\b(?:{'|'.join(sorted(_WORDNUM, key=len, reverse=True))})\b)(?P<ord>st|nd|rd|th)?"
     r"(?:\s?(?P<scale>thousand|million|billion|trillion|bn|mn|k|m|b)\b)?"
-    r"\s?(?P<unit>%|percent\b|per cent\b)?",
+    r"\s?(?P<unit>%|percent\b|per cent\b)?"
+    r"(?:\s*or\s+(?P<post>fewer|less|below|under|more|greater|above|over)\b)?",  # "ten or fewer"
     re.IGNORECASE,
 )
 
@@ -86,6 +87,9 @@ def quantities(text: str) -> list[Quantity]:
         unit = cur or ("%" if m.group("unit") else "th" if m.group("ord") else "")
         qual = (m.group("qual") or "").lower()
         direction = "<" if re.fullmatch(_LOWER, qual) else ">" if re.fullmatch(_UPPER, qual) else ""
+        post = (m.group("post") or "").lower()
+        if post:
+            direction = "<" if post in ("fewer", "less", "below", "under") else ">"
         out.append(Quantity(value, unit, direction, m.group(0).strip()))
     return out
 
@@ -187,6 +191,8 @@ def _than(tokens: list[str]) -> set[str]:
 
 def _comparison_ok(claim: str, quote: str, question: str) -> str:
     ct, qt = _toks(claim), _toks(quote)
+    # a figure's own bound ("at most ten", "ten or fewer") is the figure check's business
+    claim, quote, question = (_QUANTITY.sub(lambda m: " " if m.group("qual") or m.group("post") else m.group(0), t) for t in (claim, quote, question))
     if "than" in ct and "than" in qt:
         swapped = (_than(ct) - _than(qt)) & {stem(t) for t in qt}
         if swapped and not (_than(ct) & _than(qt)):
@@ -197,6 +203,8 @@ def _comparison_ok(claim: str, quote: str, question: str) -> str:
         d = _direction(t)
         if d is None or d in have:
             continue
+        if d in asked and (d[0], -d[1]) not in asked:
+            continue  # the question's own framing ("before I owe notice"), repeated
         if (d[0], -d[1]) in have:
             return f"{t!r} is the opposite of the quote"
         if d not in asked:
@@ -284,14 +292,17 @@ def _speaker(tokens: list[str], i: int) -> bool:
     return any(t.startswith(_SPEECH) for t in tokens[max(0, i - 3) : i + 4])
 
 
-def _names_ok(claim: str, quote: str, question: str, context: str = "") -> str:
+def _names_ok(claim: str, quote: str, question: str, context: str = "", about: str = "") -> str:
+    """`about` is the name of the quote's document ("gpl-3.0"): a legal text says "this License",
+    never its own name, so a claim about "the GPL" is about that document's quotes."""
     asked = names(question, quote + " " + context)
+    named = set(re.findall(r"[a-z]+", about.lower()))
     cn = names(claim, quote + " " + context)
     qcased, ccased = _cased(quote), _cased(claim)
     qtok = [w.lstrip(",").lower() for w in qcased]
     ctok = [w.lstrip(",").lower() for w in ccased]
     qnames = names(quote, claim)
-    present = [n for n in cn if any(_same_name(n, q) for q in qnames) or _positions(n, qtok)]
+    present = [n for n in cn if any(_same_name(n, q) for q in qnames) or _positions(n, qtok) or n in named]
     for n in cn:
         if n not in present and not any(_same_name(n, a) for a in asked):
             return f"the name {n!r} is not in the quote"
@@ -392,14 +403,15 @@ def _content_ok(claim: str, quote: str, question: str, similar: Similar | None, 
     return f"the quote does not say {unmatched[0]!r}"
 
 
-def check(claim: str, quote: str, question: str, similar: Similar | None = None, context: str = "") -> str:
+def check(claim: str, quote: str, question: str, similar: Similar | None = None, context: str = "", about: str = "") -> str:
     """Why `quote` does not state `claim` ("" when it does). `context` is the rest of the evidence
-    the writer saw: a word found there but not in the quote was lent, not paraphrased."""
+    the writer saw: a word found there but not in the quote was lent, not paraphrased. `about` is
+    the quote's document name."""
     for test in (_numbers_ok, _polarity_ok, _comparison_ok):
         why = test(claim, quote, question)
         if why:
             return why
-    why = _names_ok(claim, quote, question, context)
+    why = _names_ok(claim, quote, question, context, about)
     if why:
         return why
     return _content_ok(claim, quote, question, similar, context)

@@ -12,6 +12,7 @@ passage text by offset, so a quote is by construction the source text at those o
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from qa.claims import Similar, check
 from qa.text import content_terms, stem
 from qa.prompt import ABSTAIN_TEXT
@@ -113,7 +114,7 @@ def find_quotes(claim: str, passages: list[Passage], cited: list[int], question:
         for i in idxs:
             for sp in _spans(passages[i], i):
                 quote = _text(passages, sp)
-                why = check(text, quote, question, similar, context)
+                why = check(text, quote, question, similar, context, Path(passages[i].source).stem)
                 if not why:
                     return sp
                 reasons.append((len(want & set(content_terms(quote))), why))
@@ -131,7 +132,7 @@ def find_quotes(claim: str, passages: list[Passage], cited: list[int], question:
             spans = _spans(passages[i], i)
             for a, b in zip(spans, spans[1:]):
                 if _both_needed(claim, _text(passages, a), _text(passages, b)) and not check(
-                    claim, _text(passages, a) + " " + _text(passages, b), question, similar, context
+                    claim, _text(passages, a) + " " + _text(passages, b), question, similar, context, Path(passages[i].source).stem
                 ):
                     return [(i, a[1], b[2])], ""
     return [], (max(reasons, key=lambda r: r[0])[1] if reasons else "no passage states it")

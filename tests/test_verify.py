@@ -119,6 +119,22 @@ def test_a_possessive_is_the_role_its_preposition_gives_but_order_still_counts()
     assert check("Kim had accepted Putin's invitation.", "Putin has accepted an invitation from Kim.", "What did Kim accept?")
 
 
+def test_a_bound_after_the_figure_counts_and_the_questions_own_framing_may_be_repeated() -> None:
+    quote = "If the material is small macros or inline functions (ten or fewer lines in length), you do both of the following:"
+    question = "How long can an inline function be before I owe notice?"
+    assert check("An inline function can be at most ten lines before you owe notice.", quote, question) == ""
+    assert "qualifies" in check("An inline function can be ten or more lines.", quote, question)
+
+
+def test_a_legal_text_is_about_the_document_it_comes_from() -> None:
+    quote = "If you cease all violation of this License, your license is reinstated."
+    question = "What happens when I stop violating the GPL?"
+    claim = "When you stop violating the GPL, your license is reinstated."
+    assert "not about" in check(claim, quote, question)
+    assert check(claim, quote, question, about="gpl-3.0") == ""
+    assert "not about" in check(claim, quote, question, about="mpl-2.0")
+
+
 def test_a_negation_stops_at_a_clause_break() -> None:
     quote = "dumps(obj, *, ensure_ascii=True, separators=None, default=None, sort_keys=False)"
     assert check("The default of ensure_ascii is True.", quote, "What is the default of ensure_ascii?") == ""
