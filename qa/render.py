@@ -8,6 +8,15 @@ from typing import TextIO
 
 from qa.types import Answer, Citation
 
+# Documents are untrusted: their control characters (a terminal escape can recolour, retitle or
+# rewrite the screen) are shown as visible symbols, one for one, so that offsets still count.
+_VISIBLE = {c: 0x2400 + c for c in range(0x20) if c not in (0x09, 0x0A)} | {0x7F: 0x2421} | {c: 0xFFFD for c in range(0x80, 0xA0)}
+
+
+def visible(text: str) -> str:
+    """`text` with control characters (ESC, CR, BEL, C1…) replaced by their Unicode pictures."""
+    return text.translate(_VISIBLE).replace("\u240d\n", "\r\n")  # a Windows line end is a line end
+
 
 def where(c: Citation) -> str:
     """The source as a reader finds it: its title beside the file name when it has one, and
@@ -15,7 +24,7 @@ def where(c: Citation) -> str:
     out = c.source
     if c.title:
         out += f" \u00b7 {c.title}"
-    return out + on_pages(c.page)
+    return visible(out + on_pages(c.page))
 
 
 def on_pages(page: str | None) -> str:
@@ -24,11 +33,11 @@ def on_pages(page: str | None) -> str:
 
 
 def plain(answer: Answer, out: TextIO = sys.stdout, verbose: bool = False, err: TextIO | None = None) -> None:
-    out.write(answer.text.strip() + "\n")
+    out.write(visible(answer.text.strip()) + "\n")
     if answer.citations:
         out.write("\nSources:\n")
         for c in answer.citations:
-            out.write(f"[{c.n}] {where(c)} (chars {c.start}-{c.end})\n    \u201c{c.quote}\u201d\n")
+            out.write(f"[{c.n}] {where(c)} (chars {c.start}-{c.end})\n    \u201c{visible(c.quote)}\u201d\n")
     out.flush()
     if verbose:  # on stderr, so that piped answers stay clean
         err = err or sys.stderr
@@ -43,7 +52,7 @@ def details(answer: Answer) -> str:
     lines = [f"mode {answer.mode} · model {answer.model} · dropped {dropped} · " + " · ".join(f"{k} {v:.0f} ms" for k, v in t.items())]
     if answer.reason:
         lines.append(f"reason: {answer.reason}")
-    return "\n".join(lines)
+    return visible("\n".join(lines))
 
 
 def as_json(answer: Answer, out: TextIO = sys.stdout) -> None:
@@ -56,15 +65,15 @@ def rich_answer(answer: Answer, console, verbose: bool = False) -> None:  # noqa
     from rich.text import Text
 
     style = "yellow" if answer.abstained else ""
-    console.print(Text(answer.text.strip(), style=style))
+    console.print(Text(visible(answer.text.strip()), style=style))
     if answer.reason and answer.mode == "fallback-extractive" and not verbose:
-        console.print(Text(answer.reason, style="dim"))
+        console.print(Text(visible(answer.reason), style="dim"))
     if answer.citations:
         console.print()
         console.print("[bold]Sources[/bold]")
         for c in answer.citations:
             console.print(f"[cyan][{c.n}][/cyan] {escape(where(c))} [dim](chars {c.start}-{c.end})[/dim]")
-            console.print(Text(f"    \u201c{c.quote}\u201d", style="italic"))
+            console.print(Text(f"    \u201c{visible(c.quote)}\u201d", style="italic"))
     if verbose:
         console.print(Text(details(answer), style="dim"))
 
@@ -76,6 +85,7 @@ def highlighted(console, header: str, text: str, offset: int, start: int, end: i
     from rich.text import Text
 
     a, b = max(0, start - offset), max(0, end - offset)
+    header, text = visible(header), visible(text)
     console.print(f"[cyan]{escape(header)}[/cyan]", highlight=False, soft_wrap=True)
     if console.is_terminal:
         body = Text(text)

@@ -166,3 +166,20 @@ def test_saved_web_page_keeps_its_main_text_only() -> None:
 def test_page_with_no_main_text_falls_back_to_all_its_text(tmp_path: Path) -> None:
     (tmp_path / "bare.html").write_text("<div>Parade: May 9</div><script>alert(1)</script>")  # too little for trafilatura
     assert read("bare.html", tmp_path / "bare.html", 10**6).text == "Parade: May 9"
+
+
+def test_terminal_escapes_in_a_document_are_shown_not_obeyed(tmp_path: Path) -> None:
+    """A document is untrusted: its escape sequences must not reach the terminal through `qa show`
+    or an answer's quotes, and the offsets must still count in the text as stored."""
+    doc = tmp_path / "evil.txt"
+    body = "Annual trade is worth \x1b[8mabout $100 million\x1b[0m, less than 2% of trade with China.\x1b]0;pwned\x07\n"
+    doc.write_text(body, encoding="utf-8")
+    assert run_qa("ingest", str(doc)).returncode == 0
+    shown = run_qa("show", "evil.txt")
+    assert shown.returncode == 0, shown.stderr
+    assert "\x1b" not in shown.stdout and "\x07" not in shown.stdout
+    assert "\u241b[8mabout $100 million" in shown.stdout
+    answer = run_qa("ask", "--model", "none", "How much is annual trade worth?")
+    assert answer.returncode == 0 and "\x1b" not in answer.stdout and "100 million" in answer.stdout
+    cite = json.loads(run_qa("ask", "--model", "none", "--json", "How much is annual trade worth?").stdout)["citations"][0]
+    assert body[cite["start"] : cite["end"]] == cite["quote"]  # --json keeps the exact text (escaped by JSON)
