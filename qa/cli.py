@@ -112,8 +112,9 @@ def _watch(paths: list[str], settings, err) -> None:  # noqa: ANN001
     try:
         watch(paths, settings, on_sync, warn=lambda m: err.print(m, style="yellow", markup=False, highlight=False, soft_wrap=True),
               ready=lambda: err.print(f"watching {' '.join(paths)} (Ctrl-C stops)", highlight=False))
-    except KeyboardInterrupt:
-        err.print("stopped watching; the index holds every change committed so far", highlight=False)
+    except KeyboardInterrupt:  # during a sync: its batch was rolled back
+        pass
+    err.print("stopped watching; the index holds every change committed so far", highlight=False)
 
 
 def _answerer(collection: str | None, model: str | None, **overrides):  # noqa: ANN003, ANN202

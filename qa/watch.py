@@ -23,24 +23,54 @@ def watch(
     warn: Callable[[str], None],
     ready: Callable[[], None] = lambda: None,
 ) -> None:
-    """Ingest `paths`, then re-sync after every burst of changes until interrupted (Ctrl-C).
-    `on_sync(summary, events)` reports each sync; `ready()` is called once watching has begun."""
+    """Ingest `paths`, then re-sync after every burst of changes until Ctrl-C (or SIGTERM).
+    `on_sync(summary, events)` reports each sync; `ready()` is called once watching has begun.
+
+    Stopping is an event the watcher checks every `step`, not a KeyboardInterrupt raised wherever
+    the main thread happens to be: inside watchfiles' Rust loop that was seen to leave the process
+    hanging. A Ctrl-C during a sync still interrupts the ingest (which rolls its batch back)."""
+    import signal
+    import threading
+
     from watchfiles import watch as watch_changes
 
     from qa.embed import Embedder
     from qa.ingest import ingest
 
     embedder = Embedder(settings.embed_model)
+    stop = threading.Event()
+    syncing = threading.Event()
+
+    def on_signal(signum: int, frame) -> None:  # noqa: ANN001
+        stop.set()
+        if syncing.is_set():
+            raise KeyboardInterrupt
 
     def sync(events: int) -> None:
-        on_sync(ingest(paths, settings, prune=True, warn=warn, embedder=embedder), events)
+        syncing.set()
+        try:
+            on_sync(ingest(paths, settings, prune=True, warn=warn, embedder=embedder), events)
+        finally:
+            syncing.clear()
 
-    sync(0)
-    roots = [str(Path(p).resolve()) for p in paths]
-    changes = watch_changes(*roots, watch_filter=_Hidden(), debounce=int(settings.watch_debounce_s * 1000), step=50)
-    ready()
-    for batch in changes:
-        sync(len(batch))
+    main = threading.current_thread() is threading.main_thread()
+    saved = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)} if main else {}
+    try:
+        sync(0)
+        roots = [str(Path(p).resolve()) for p in paths]
+        changes = watch_changes(
+            *roots, watch_filter=_Hidden(), debounce=int(settings.watch_debounce_s * 1000), step=50,
+            stop_event=stop, rust_timeout=1000, yield_on_timeout=True,
+        )
+        ready()
+        for batch in changes:
+            if stop.is_set():
+                break
+            if batch:
+                sync(len(batch))
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
 
 
 class _Hidden:
