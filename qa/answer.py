@@ -97,7 +97,8 @@ class Answerer:
         that way out if it was unsure (probability of its "no" below `abstain_confidence`) or a
         sentence of the evidence answers the question strongly (`override_score`)."""
         assert self.model is not None
-        first = self._complete(build_messages(question, evidence, grouped=self.settings.evidence == "sentences"), on_token)
+        grouped = self.settings.evidence == "sentences"
+        first = self._complete(build_messages(question, evidence, grouped=grouped), on_token)
         if not is_not_found(first.text):
             return first
         sure = abstain_probability(first.logprobs)  # None: the model gives no probabilities (hosted)
@@ -107,7 +108,7 @@ class Answerer:
             return first
         if on_token:
             on_token("\n")
-        again = self._complete(build_messages(question, evidence, "answer_forced.txt", self.settings.evidence == "sentences"), on_token)
+        again = self._complete(build_messages(question, evidence, "answer_forced.txt", grouped), on_token)
         again.usage = {k: first.usage.get(k, 0) + again.usage.get(k, 0) for k in set(first.usage) | set(again.usage)}
         again.usage["abstain_p"] = round(sure, 4) if sure is not None else -1.0
         again.reasked = True

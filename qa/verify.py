@@ -109,12 +109,13 @@ def find_quotes(claim: str, passages: list[Passage], cited: list[int], question:
     reasons: list[tuple[int, str]] = []  # (words shared with the claim, why that sentence failed)
     others = [i for i in range(len(passages)) if i not in cited]
     want = set(content_terms(claim))
+    about = [Path(p.source).stem for p in passages]  # each quote's document name
 
     def first(text: str, idxs: list[int]) -> Span | None:
         for i in idxs:
             for sp in _spans(passages[i], i):
                 quote = _text(passages, sp)
-                why = check(text, quote, question, similar, context, Path(passages[i].source).stem)
+                why = check(text, quote, question, similar, context, about[i])
                 if not why:
                     return sp
                 reasons.append((len(want & set(content_terms(quote))), why))
@@ -132,7 +133,7 @@ def find_quotes(claim: str, passages: list[Passage], cited: list[int], question:
             spans = _spans(passages[i], i)
             for a, b in zip(spans, spans[1:]):
                 if _both_needed(claim, _text(passages, a), _text(passages, b)) and not check(
-                    claim, _text(passages, a) + " " + _text(passages, b), question, similar, context, Path(passages[i].source).stem
+                    claim, _text(passages, a) + " " + _text(passages, b), question, similar, context, about[i]
                 ):
                     return [(i, a[1], b[2])], ""
     return [], (max(reasons, key=lambda r: r[0])[1] if reasons else "no passage states it")
