@@ -24,7 +24,10 @@ def _default_models_dir() -> Path:
 
 
 # Assembled GGUF weights are shared with the user's own $QA_HOME: reassembling 1 GB per test is waste.
+# Set for the whole run (module-scoped fixtures and subprocesses included): a test that points QA_HOME
+# elsewhere must never assemble another 1 GB copy there, nor have it copied into every seeded $QA_HOME.
 MODELS_DIR = Path(os.environ.get("QA_MODELS_DIR") or _default_models_dir())
+os.environ["QA_MODELS_DIR"] = str(MODELS_DIR)
 
 
 @pytest.fixture(autouse=True)
@@ -107,7 +110,8 @@ def seeded_server_db(chroma_server: str, seeded_home: Path) -> str:
 
 @pytest.fixture
 def seeded(seeded_home: Path, qa_home: Path, store_mode: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(seeded_home, qa_home)  # the embedded store, and the ONNX export both modes use
+    # the embedded store, and the ONNX export both modes use; never weights (they live in MODELS_DIR)
+    shutil.copytree(seeded_home, qa_home, ignore=shutil.ignore_patterns("models"))
     if store_mode == "server":
         monkeypatch.setenv("QA_CHROMA_DATABASE", request.getfixturevalue("seeded_server_db"))
     return qa_home
