@@ -128,19 +128,33 @@ def _toks(text: str) -> list[str]:
 _CLAUSE_BREAK = re.compile(r"[,;:()\[\]{}=<>|—–]|\s-\s|[.!?](?:\s|$)")
 
 
-def _negated(text: str) -> set[str]:
-    """Stems of the content words that a negator governs (the next few, up to a clause break)."""
-    out: set[str] = set()
+def _scopes(text: str) -> list[list[str]]:
+    """Per negator, the stems of the content words it governs, in order (the next few, up to a
+    clause break): "does not return a generator and does not pull the data" has two scopes."""
+    out: list[list[str]] = []
     for clause in _CLAUSE_BREAK.split(text):
         tokens = _toks(clause)
         for i, t in enumerate(tokens):
             if t in _NEGATORS or t == "n't":
+                scope: list[str] = []
                 for w in tokens[i + 1 : i + 5]:
                     if w in ("and", "but", "or", "which", "while"):
                         break
                     if w not in STOPWORDS and w not in _NEGATORS:
-                        out.add(stem(w))
+                        scope.append(stem(w))
+                if scope:
+                    out.append(scope)
     return out
+
+
+def _stem_in(s: str, stems: set[str]) -> bool:
+    """`s` or a word of its family: stemmers leave "intend"/"intent", "decide"/"decis" apart."""
+    return s in stems or (len(s) >= 5 and any(t[:5] == s[:5] for t in stems if len(t) >= 5))
+
+
+def _negated(text: str) -> set[str]:
+    """Stems of the content words that some negator governs."""
+    return {w for scope in _scopes(text) for w in scope}
 
 
 def _polarity_ok(claim: str, quote: str, question: str) -> str:
@@ -152,7 +166,12 @@ def _polarity_ok(claim: str, quote: str, question: str) -> str:
     quote_stems = {stem(t) for t in qt}
     lexical = any(stem(t).startswith(_NEG_VERBS) for t in qt)
     asked_neg = _negated(question)
-    if claim_neg and not (claim_neg & quote_neg) and not (lexical and claim_neg & quote_stems) and not (claim_neg & asked_neg):
+    # Every negation of the claim must be the quote's: the word it negates first (the verb or
+    # adjective it denies) negated there too, said with a negative verb ("refused"), or asked.
+    for scope in _scopes(claim):
+        head = scope[0]
+        if _stem_in(head, quote_neg) or (lexical and _stem_in(head, quote_stems)) or _stem_in(head, asked_neg):
+            continue
         return "the claim negates what the quote does not"
     claim_stems = {stem(t) for t in ct if t not in STOPWORDS}
     flipped = (quote_neg & claim_stems) - claim_neg

@@ -141,6 +141,16 @@ def test_a_negation_stops_at_a_clause_break() -> None:
     assert check("The visit did not go ahead.", "The visit, planned for May, did go ahead.", "Did the visit go ahead?")
 
 
+def test_every_negation_of_the_claim_must_be_the_quotes() -> None:
+    quote = "The tool reads the files lazily, does not copy them into memory, and keeps no index."
+    q = "Does the tool copy files into memory?"
+    assert check("The tool does not copy the files into memory.", quote, q) == ""
+    # one negation the quote has does not vouch for another it lacks
+    assert "negates" in check("The tool does not read the files and does not copy them into memory.", quote, q)
+    # the same negation said with a word of the same family ("no intention" / "does not intend")
+    assert check("It does not intend to keep them.", "It has no intention of keeping them.", "Does it intend to keep them?") == ""
+
+
 def test_a_detail_from_a_neighbouring_sentence_is_not_lent_to_the_quote() -> None:
     passage_ = passage("Kim went to Moscow on Monday afternoon. A new train line between the cities opened in May.", offset=0)
     v = verify("Kim went to Moscow by train [1].", [passage_], "How did Kim go to Moscow?")
