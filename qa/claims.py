@@ -244,24 +244,33 @@ _SPEECH = ("said", "say", "says", "according", "announc", "told", "report", "sta
 _NAME = re.compile(r"\b([A-Z][\w’'-]*(?:\s+(?:[A-Z][\w’'-]*|of|de|al))*)")
 
 
-def names(text: str, known: str = "") -> list[str]:
-    """Capitalised words and runs ("North Korea", "Kim Jong-un"). A capitalised word that opens a
-    sentence is a name only where it is capitalised inside a sentence too, of `text` or of `known`
-    ("Kim invited…" yes, "Following its invasion…" no: that is an ordinary word, checked as one)."""
+def name_runs(text: str, known: str = "") -> list[list[str]]:
+    """Capitalised words, run by run ("Russian Deputy Foreign Minister Igor Morgulov"). A
+    capitalised word that opens a sentence is a name only where it is capitalised inside a sentence
+    too, of `text` or of `known` ("Kim invited…" yes, "Following its invasion…" no: that is an
+    ordinary word, checked as one)."""
     inner = {m.group(1).lower() for m in re.finditer(r"(?<![.!?:]\s)(?<!^)(?<=\s)([A-Z][\w’'-]*)", f"{text} {known}")}
-    out = []
+    runs = []
     for m in _NAME.finditer(text):
         parts = [p for p in re.split(r"\s+", m.group(1)) if p[:1].isupper()]
         starts = m.start() == 0 or bool(re.search(r"[.!?:\n]\W*$", text[: m.start()]))
         while parts and (parts[0].lower().strip("’'") in STOPWORDS or (starts and parts[0].lower() not in inner)):
             parts.pop(0)
             starts = False
+        run = []
         for p in parts:
             w = p.lower().replace("’", "'")
             w = w[:-2] if w.endswith("'s") else w.strip("'")
             if w and w not in STOPWORDS and not w.isdigit():
-                out.append(w)
-    return list(dict.fromkeys(out))
+                run.append(w)
+        if run:
+            runs.append(run)
+    return runs
+
+
+def names(text: str, known: str = "") -> list[str]:
+    """Capitalised words and runs ("North Korea", "Kim Jong-un"), once each (see `name_runs`)."""
+    return list(dict.fromkeys(w for run in name_runs(text, known) for w in run))
 
 
 def _same_name(a: str, b: str) -> bool:
@@ -311,6 +320,12 @@ def _speaker(tokens: list[str], i: int) -> bool:
     return any(t.startswith(_SPEECH) for t in tokens[max(0, i - 3) : i + 4])
 
 
+def _contiguous(run: list[str], tokens: list[str]) -> bool:
+    """Do the words of `run` stand together, in order, somewhere in `tokens`?"""
+    n = len(run)
+    return any(all(_same_name(w, t) for w, t in zip(run, tokens[i : i + n])) for i in range(len(tokens) - n + 1))
+
+
 def _names_ok(claim: str, quote: str, question: str, context: str = "", about: str = "") -> str:
     """`about` is the name of the quote's document ("gpl-3.0"): a legal text says "this License",
     never its own name, so a claim about "the GPL" is about that document's quotes."""
@@ -327,6 +342,17 @@ def _names_ok(claim: str, quote: str, question: str, context: str = "", about: s
             return f"the name {n!r} is not in the quote"
     if cn and not present:  # names the question supplies may go unsaid, but not all of them
         return f"the quote is not about {cn[0]!r}"
+    # A run of names is one name: its words stand together in the quote too, so a title cannot be
+    # moved onto another person ("Deputy Foreign Minister Vladimir Putin" where the quote has
+    # "Deputy Foreign Minister Igor Morgulov … Vladimir Putin").
+    for run in name_runs(claim, quote + " " + context):
+        if len(run) > 1 and all(_positions(w, qtok) for w in run) and not _contiguous(run, qtok):
+            return f"{' '.join(run)!r} is not one name in the quote"
+        for a, b in zip(run, run[1:]):
+            if not (_positions(a, qtok) and _positions(b, qtok)):
+                continue  # a word the quote lacks is the presence check's business
+            if not _contiguous([a, b], qtok):
+                return f"{a!r} and {b!r} are not one name in the quote"
     placed = []
     # "Putin's invitation" is "an invitation from Putin": a possessive names no role to check
     possessive = {m.group(1).lower() for m in re.finditer(r"\b([\w-]+)['’]s\b", claim)}

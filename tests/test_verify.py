@@ -151,6 +151,13 @@ def test_every_negation_of_the_claim_must_be_the_quotes() -> None:
     assert check("It does not intend to keep them.", "It has no intention of keeping them.", "Does it intend to keep them?") == ""
 
 
+def test_a_title_cannot_move_to_another_name_of_the_quote() -> None:
+    quote = "The envoy met Finance Minister Anna Berg, who handed Prime Minister Tom Lund a letter."
+    q = "Whom did the envoy meet?"
+    assert check("The envoy met Finance Minister Anna Berg.", quote, q) == ""
+    assert "not one name" in check("The envoy met Finance Minister Tom Lund.", quote, q)
+
+
 def test_a_detail_from_a_neighbouring_sentence_is_not_lent_to_the_quote() -> None:
     passage_ = passage("Kim went to Moscow on Monday afternoon. A new train line between the cities opened in May.", offset=0)
     v = verify("Kim went to Moscow by train [1].", [passage_], "How did Kim go to Moscow?")
