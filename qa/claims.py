@@ -214,8 +214,11 @@ def _comparison_ok(claim: str, quote: str, question: str) -> str:
     claim, quote, question = (_QUANTITY.sub(lambda m: " " if m.group("qual") or m.group("post") else m.group(0), t) for t in (claim, quote, question))
     if "than" in ct and "than" in qt:
         swapped = (_than(ct) - _than(qt)) & {stem(t) for t in qt}
-        if swapped and not (_than(ct) & _than(qt)):
-            return f"the comparison is against {sorted(swapped)[0]!r} in the claim, not in the quote"
+        # or what the quote compares against is, in the claim, the thing compared ("X is faster
+        # than Y" for "Y is faster than X", where the quote calls X "this")
+        moved = _than(qt) & {stem(t) for t in ct[: ct.index("than")]}
+        if (swapped or moved) and not (_than(ct) & _than(qt)):
+            return f"the comparison is against {sorted(swapped or moved)[0]!r} in the claim, not in the quote"
     asked = {d for t in _toks(question) if (d := _direction(t))}
     have = {d for t in _toks(quote) if (d := _direction(t))}
     for t in _toks(claim):

@@ -151,6 +151,13 @@ def test_every_negation_of_the_claim_must_be_the_quotes() -> None:
     assert check("It does not intend to keep them.", "It has no intention of keeping them.", "Does it intend to keep them?") == ""
 
 
+def test_a_comparison_cannot_be_turned_around() -> None:
+    quote = "This is faster than sorting the list followed by a slice."
+    q = "Is nsmallest faster than sorting the list followed by a slice?"
+    assert check("nsmallest is faster than sorting the list followed by a slice.", quote, q) == ""
+    assert "comparison" in check("Sorting the list followed by a slice is faster than nsmallest.", quote, q)
+
+
 def test_a_title_cannot_move_to_another_name_of_the_quote() -> None:
     quote = "The envoy met Finance Minister Anna Berg, who handed Prime Minister Tom Lund a letter."
     q = "Whom did the envoy meet?"
