@@ -125,14 +125,19 @@ class Answerer:
     def _decide(self, question: str, clock: _Clock, draft: Draft, checked: Verified, ranked: list[Pick], passages: list[Passage]) -> Answer:
         """The verified draft if something of it survived and it bears on the question; else the
         best evidence sentences, if they answer it strongly enough; else abstain."""
-        if checked.kept and self._relevant(checked.citations, ranked):
+        if checked.kept and self._relevant(checked.citations, ranked) and not _echoes(question, checked.text):
             text, citations = self._complete_sources(checked.text, checked.citations, ranked)
             citations = [self.retriever.locate(c) for c in citations]
             return Answer(
                 question, text, False, citations, self.model_name, clock.done(), "generated",
                 _dropped_note(checked), draft.text, passages, draft.usage, checked,
             )
-        why = "nothing the model wrote is stated by the evidence" if not checked.kept else "the model's supported sentences do not answer the question"
+        if not checked.kept:
+            why = "nothing the model wrote is stated by the evidence"
+        elif _echoes(question, checked.text):
+            why = "the model's supported sentences only repeat the question"
+        else:
+            why = "the model's supported sentences do not answer the question"
         return self._extractive(question, clock, ranked, passages, "fallback-extractive", self.settings.override_score, draft=draft, checked=checked, why=why)
 
     def _complete_sources(self, text: str, citations: list[Citation], ranked: list[Pick]) -> tuple[str, list[Citation]]:
@@ -217,6 +222,20 @@ def abstain_probability(logprobs: list[tuple[str, float]]) -> float | None:
         if len(text.strip()) >= len(want):
             return math.exp(total) if text.strip().lower().startswith(want.lower()) else None
     return None
+
+
+_WH = re.compile(r"^\W*(which|what|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
+_POLAR = re.compile(r"\b(yes|no|not|never|n't|none)\b", re.IGNORECASE)
+
+
+def _echoes(question: str, answer: str) -> bool:
+    """An answer to a wh-question that adds no word of its own to the question ("Which spokesman
+    said X?" → "The spokesman said X."): a small model's way of answering without the answer. A
+    yes/no or negated answer says something even in the question's words."""
+    if not _WH.match(question) or _POLAR.search(answer):
+        return False
+    asked = set(content_terms(question))
+    return not [t for t in content_terms(re.sub(r"\[\d+\]", " ", answer)) if t not in asked]
 
 
 def _dropped_note(checked: Verified) -> str:

@@ -165,6 +165,17 @@ def test_supported_but_irrelevant_answer_falls_back_to_the_evidence(make) -> Non
     assert "do not answer the question" in a.reason
 
 
+def test_an_answer_that_only_repeats_the_question_falls_back_to_the_evidence(make) -> None:  # noqa: ANN001
+    question = "Who announced that Mr Kim had decided to stay in Pyongyang due to internal issues?"
+    model = ScriptedModel().enqueue(cite("internal issues", "It was announced that Mr Kim had decided to stay in Pyongyang due to internal issues [{n}]."))
+    a = make(model, override_score=0.3).ask(question)
+    assert a.mode == "fallback-extractive" and "repeat the question" in a.reason
+    assert "spokesman for the Kremlin" in a.text
+    # the same words with an answer of their own are the model's answer
+    model.enqueue(cite("internal issues", "A Kremlin spokesman announced that Mr Kim had decided to stay in Pyongyang due to internal issues [{n}]."))
+    assert make(model, override_score=0.3).ask(question).mode == "generated"
+
+
 def test_unsupported_draft_falls_back_to_extractive(make) -> None:  # noqa: ANN001
     model = ScriptedModel()
     answerer = make(model, override_score=0.3)
