@@ -442,7 +442,7 @@ def bench(
     from qa import bench as B
 
     if serve:
-        B.serve_load(out=serve_out, llm_model=serve_llm)
+        B.serve_load(out=serve_out, llm_model=serve_llm, gold=gold)
         return
     if scale:
         B.run_scale(scale, scale_bytes, scale_out)
