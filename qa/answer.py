@@ -125,7 +125,8 @@ class Answerer:
     def _decide(self, question: str, clock: _Clock, draft: Draft, checked: Verified, ranked: list[Pick], passages: list[Passage]) -> Answer:
         """The verified draft if something of it survived and it bears on the question; else the
         best evidence sentences, if they answer it strongly enough; else abstain."""
-        if checked.kept and self._relevant(checked.citations, ranked) and not _echoes(question, checked.text):
+        echo = checked.kept and _echoes(question, checked.text)
+        if checked.kept and self._relevant(checked.citations, ranked) and not echo:
             text, citations = self._complete_sources(checked.text, checked.citations, ranked)
             citations = [self.retriever.locate(c) for c in citations]
             return Answer(
@@ -134,7 +135,7 @@ class Answerer:
             )
         if not checked.kept:
             why = "nothing the model wrote is stated by the evidence"
-        elif _echoes(question, checked.text):
+        elif echo:
             why = "the model's supported sentences only repeat the question"
         else:
             why = "the model's supported sentences do not answer the question"

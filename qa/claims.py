@@ -161,14 +161,15 @@ def _polarity_ok(claim: str, quote: str, question: str) -> str:
     """A negation must govern the same words in claim and quote: "does not pull the data" is not
     "does not return a generator" just because the quote says "not" somewhere."""
     ct, qt = _toks(claim), _toks(quote)
-    claim_neg = _negated(claim)
+    scopes = _scopes(claim)
+    claim_neg = {w for scope in scopes for w in scope}
     quote_neg = _negated(quote)
     quote_stems = {stem(t) for t in qt}
     lexical = any(stem(t).startswith(_NEG_VERBS) for t in qt)
     asked_neg = _negated(question)
     # Every negation of the claim must be the quote's: the word it negates first (the verb or
     # adjective it denies) negated there too, said with a negative verb ("refused"), or asked.
-    for scope in _scopes(claim):
+    for scope in scopes:
         head = scope[0]
         if _stem_in(head, quote_neg) or (lexical and _stem_in(head, quote_stems)) or _stem_in(head, asked_neg):
             continue
@@ -213,11 +214,12 @@ def _comparison_ok(claim: str, quote: str, question: str) -> str:
     # a figure's own bound ("at most ten", "ten or fewer") is the figure check's business
     claim, quote, question = (_QUANTITY.sub(lambda m: " " if m.group("qual") or m.group("post") else m.group(0), t) for t in (claim, quote, question))
     if "than" in ct and "than" in qt:
-        swapped = (_than(ct) - _than(qt)) & {stem(t) for t in qt}
+        c_than, q_than = _than(ct), _than(qt)
+        swapped = (c_than - q_than) & {stem(t) for t in qt}
         # or what the quote compares against is, in the claim, the thing compared ("X is faster
         # than Y" for "Y is faster than X", where the quote calls X "this")
-        moved = _than(qt) & {stem(t) for t in ct[: ct.index("than")]}
-        if (swapped or moved) and not (_than(ct) & _than(qt)):
+        moved = q_than & {stem(t) for t in ct[: ct.index("than")]}
+        if (swapped or moved) and not (c_than & q_than):
             return f"the comparison is against {sorted(swapped or moved)[0]!r} in the claim, not in the quote"
     asked = {d for t in _toks(question) if (d := _direction(t))}
     have = {d for t in _toks(quote) if (d := _direction(t))}
@@ -349,13 +351,14 @@ def _names_ok(claim: str, quote: str, question: str, context: str = "", about: s
     # moved onto another person ("Deputy Foreign Minister Vladimir Putin" where the quote has
     # "Deputy Foreign Minister Igor Morgulov … Vladimir Putin").
     for run in name_runs(claim, quote + " " + context):
-        if len(run) > 1 and all(_positions(w, qtok) for w in run) and not _contiguous(run, qtok):
-            return f"{' '.join(run)!r} is not one name in the quote"
-        for a, b in zip(run, run[1:]):
-            if not (_positions(a, qtok) and _positions(b, qtok)):
-                continue  # a word the quote lacks is the presence check's business
-            if not _contiguous([a, b], qtok):
-                return f"{a!r} and {b!r} are not one name in the quote"
+        found = [bool(_positions(w, qtok)) for w in run]
+        if all(found):
+            if not _contiguous(run, qtok):
+                return f"{' '.join(run)!r} is not one name in the quote"
+            continue
+        for i in range(len(run) - 1):  # a word the quote lacks is the presence check's business
+            if found[i] and found[i + 1] and not _contiguous(run[i : i + 2], qtok):
+                return f"{run[i]!r} and {run[i + 1]!r} are not one name in the quote"
     placed = []
     # "Putin's invitation" is "an invitation from Putin": a possessive names no role to check
     possessive = {m.group(1).lower() for m in re.finditer(r"\b([\w-]+)['’]s\b", claim)}
