@@ -587,10 +587,10 @@ def serve_load(out: Path, llm_model: str = "", seconds: float = 900, gold: Path 
     from qa.models import models_dir
 
     err = Console(stderr=True)
+    questions = [g.question for g in evals.load_gold(gold)]  # a bad --gold fails before anything is made
     home = Path(tempfile.mkdtemp(prefix="qa-bench-serve-"))
     env = {**os.environ, "QA_HOME": str(home), "QA_MODELS_DIR": os.environ.get("QA_MODELS_DIR") or str(models_dir())}
     env.pop("QA_SERVER_URL", None)
-    questions = [g.question for g in evals.load_gold(gold)]
     _child_run(["ingest", "seeds"], env)
     deadline = time.monotonic() + seconds
     proc, url = start_server(["--model", "none"], env)
