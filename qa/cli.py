@@ -173,13 +173,8 @@ def _ask_one(answerer, question: str, json_out: bool, verbose: bool, many: bool)
 def _render_one(answerer, question: str, json_out: bool, verbose: bool, many: bool) -> None:  # noqa: ANN001
     from qa import render
 
-    if json_out:
-        render.as_json(_noted(answerer.ask(question)))
-        return
-    if not sys.stdout.isatty():
-        render.plain(_noted(answerer.ask(question)), verbose=verbose)
-        if many:
-            print()
+    if json_out or not sys.stdout.isatty():
+        render.piped(answerer.ask(question), json_out, verbose, many)
         return
     from rich.console import Console
     from rich.live import Live
@@ -194,15 +189,7 @@ def _render_one(answerer, question: str, json_out: bool, verbose: bool, many: bo
             live.update(draft, refresh=True)
 
         answer = answerer.ask(question, on_token=on_token)
-    render.rich_answer(_noted(answer), console, verbose)
-
-
-def _noted(answer):  # noqa: ANN001, ANN202
-    """A fallback answer is never passed off as the model's: one line on stderr says so."""
-    if answer.fallback:
-        sys.stderr.write(f"qa: warning: {answer.fallback}\n")
-        sys.stderr.flush()
-    return answer
+    render.rich_answer(render.noted(answer), console, verbose)
 
 
 @app.command()

@@ -12,12 +12,15 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from qa.config import Settings, qa_home
 from qa.errors import NothingIngested, QAError
+from qa.home import qa_home
 from qa.types import Answer, Citation, Passage
+
+if TYPE_CHECKING:
+    from qa.config import Settings
 
 DISCOVERY = "server.json"
 
@@ -27,10 +30,11 @@ def discovery_file():  # noqa: ANN201
     return qa_home() / DISCOVERY
 
 
-def server_url(settings: Settings) -> tuple[str | None, bool]:
-    """(url, explicit): QA_SERVER_URL, else the discovery file of a live local server."""
-    if settings.server_url:
-        return settings.server_url.rstrip("/"), True
+def server_url(configured: str | None) -> tuple[str | None, bool]:
+    """(url, explicit): the configured server_url (QA_SERVER_URL), else the discovery file of a
+    live local server."""
+    if configured:
+        return configured.rstrip("/"), True
     try:
         info = json.loads(discovery_file().read_text(encoding="utf-8"))
         os.kill(int(info["pid"]), 0)  # a server that died without cleaning up is not used
@@ -174,10 +178,15 @@ def connect(settings: Settings, no_server: bool = False) -> RemoteService | None
     is skipped quietly."""
     if no_server:
         return None
-    url, explicit = server_url(settings)
+    token = settings.server_token.get_secret_value() if settings.server_token else None
+    return reach(settings.server_url, token)
+
+
+def reach(configured: str | None, token: str | None) -> RemoteService | None:
+    """`connect` for callers that hold the two settings as plain strings (qa/entry.py)."""
+    url, explicit = server_url(configured)
     if not url:
         return None
-    token = settings.server_token.get_secret_value() if settings.server_token else None
     remote = RemoteService(url, token)
     if explicit:
         return remote

@@ -14,15 +14,7 @@ from typing import Any, Literal
 from pydantic import Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-
-def qa_home() -> Path:
-    """The user directory: `$QA_HOME`, else the platform's per-user data dir (e.g. ~/.local/share/qa)."""
-    env = os.environ.get("QA_HOME")
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("qa", appauthor=False))
+from qa.home import qa_home  # noqa: F401  (re-exported: the settings file lives there)
 
 
 # QA_* environment variables that are not settings (read directly where they are needed). Every

@@ -55,6 +55,25 @@ def details(answer: Answer) -> str:
     return visible("\n".join(lines))
 
 
+def noted(answer: Answer) -> Answer:
+    """A fallback answer is never passed off as the model's: one line on stderr says so."""
+    if answer.fallback:
+        sys.stderr.write(f"qa: warning: {answer.fallback}\n")
+        sys.stderr.flush()
+    return answer
+
+
+def piped(answer: Answer, json_out: bool, verbose: bool, many: bool = False) -> None:
+    """`qa ask` when stdout is not a terminal (or with --json): the lean server path prints
+    through here too, so its output is the full CLI's byte for byte."""
+    if json_out:
+        as_json(noted(answer))
+        return
+    plain(noted(answer), verbose=verbose)
+    if many:
+        print()
+
+
 def as_json(answer: Answer, out: TextIO = sys.stdout) -> None:
     out.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
     out.flush()

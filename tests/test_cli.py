@@ -145,3 +145,18 @@ def test_a_misspelt_setting_is_one_clear_error_naming_the_closest(qa_home: Path,
     proc = run_qa("config", "show")
     assert proc.returncode == 0, proc.stderr
     assert "unknown" not in proc.stderr
+
+
+def test_the_lean_ask_path_takes_only_what_it_understands_for_certain() -> None:
+    from qa.entry import parse_ask
+
+    assert parse_ask(["ask", "--json", "-m", "none", "--passages=3", "Why?"]) == {
+        "json": True, "verbose": False, "model": "none", "passages": 3, "question": "Why?"}
+    assert parse_ask(["ask", "-v", "What", "-c", "docs"]) == {"json": False, "verbose": True, "collection": "docs", "question": "What"}
+    for args in (
+        ["ask"], ["ask", "-"], ["ask", "  "], ["ask", "one", "two"],  # no question, stdin, blank, two
+        ["ask", "--help"], ["ask", "--no-server", "Q"], ["ask", "--jsn", "Q"],  # flags it does not take
+        ["ask", "-k", "two", "Q"], ["ask", "-k", "-1", "Q"], ["ask", "Q", "-m"],  # values the CLI must judge
+        ["ask", "-m", "a", "-m", "b", "Q"], ["chat"], ["ingest", "seeds"], [],
+    ):
+        assert parse_ask(args) is None, args

@@ -113,24 +113,35 @@ def test_ask_and_chat_through_the_server_print_what_in_process_prints(server: st
     def answered() -> int:
         return call(server, "/v1/status")[1]["queues"].get("none", {}).get("answered", 0)
 
-    for args in (["ask", "--model", "none", Q], ["ask", "--json", "--model", "none", Q]):
-        through = run_qa(*args)  # found through $QA_HOME/server.json
+    for args in (["ask", "--model", "none", Q], ["ask", "--json", "-v", "--model", "none", Q]):
+        lean = run_qa(*args)  # found through $QA_HOME/server.json, answered by qa/entry.py
+        (seeded / "config.toml").write_text("", encoding="utf-8")  # a settings file: the full CLI reads it
+        full = run_qa(*args)
+        (seeded / "config.toml").unlink()
         local = run_qa(*args, "--no-server")
-        assert through.returncode == local.returncode == 0, through.stderr + local.stderr
-        if "--json" in args:
-            a, b = json.loads(through.stdout), json.loads(local.stdout)
-            assert a.pop("timings_ms").keys() == b.pop("timings_ms").keys()
-            assert a == b
-        else:
-            assert through.stdout == local.stdout
-    assert answered() == 2  # the two without --no-server went through the server
+        assert lean.returncode == full.returncode == local.returncode == 0, lean.stderr + full.stderr + local.stderr
+        for through in (lean, full):
+            if "--json" in args:
+                a, b = json.loads(through.stdout), json.loads(local.stdout)
+                assert a.pop("timings_ms").keys() == b.pop("timings_ms").keys()
+                assert a == b
+                assert through.stderr.split(" · ")[0] == local.stderr.split(" · ")[0]  # -v: mode, model, dropped
+            else:
+                assert through.stdout == local.stdout
+    assert answered() == 4  # the four without --no-server went through the server
+
+    # The lean path really is lean: it answers without importing the CLI's libraries.
+    probe = "import sys; sys.argv = ['qa', *sys.argv[1:]]; from qa.entry import main; main(); print(sorted(m for m in ('typer', 'pydantic', 'rich') if m in sys.modules), file=sys.stderr)"
+    out = subprocess.run([sys.executable, "-c", probe, "ask", "--json", "--model", "none", Q], capture_output=True, text=True, env=os.environ.copy())
+    assert out.returncode == 0 and out.stderr.strip() == "[]", out.stderr
+    assert answered() == 5
 
     script = "Which Russian deputy foreign minister visited Pyongyang?\nWhat did he discuss there?\n/reset\nWho won the 2014 Olympic ice hockey final?\n"
     through = run_qa("chat", "--model", "none", input=script)
     local = run_qa("chat", "--model", "none", "--no-server", input=script)
     assert through.returncode == 0 and through.stdout == local.stdout, through.stderr
     assert "(rewritten: " in through.stdout and "Morgulov" in through.stdout
-    assert answered() == 5
+    assert answered() == 8
 
     one_clean_error(run_qa("ask", "   "), "empty question")  # the server's refusal, printed as one line
     one_clean_error(run_qa("ask", "--collection", "nope", "--model", "none", Q), "nothing ingested")
@@ -141,7 +152,7 @@ def test_ask_and_chat_through_the_server_print_what_in_process_prints(server: st
     assert run_qa("ingest", str(doc)).returncode == 0
     after = json.loads(run_qa("ask", "--json", "--model", "none", "When did the Quokka Lane bridge open?").stdout)
     assert "1995" in after["answer"] and after["citations"][0]["source"] == str(doc)
-    assert answered() == 7  # 5, the "nope" collection (refused in its turn), the last question
+    assert answered() == 10  # 8, the "nope" collection (refused in its turn), the last question
 
 
 def test_explicit_server_url_that_is_down_is_one_clear_error(seeded: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,17 @@
+"""Where qa keeps its data. Its own small module because the lean `qa ask` path (qa/entry.py)
+needs it before anything heavy is imported."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def qa_home() -> Path:
+    """The user directory: `$QA_HOME`, else the platform's per-user data dir (e.g. ~/.local/share/qa)."""
+    env = os.environ.get("QA_HOME")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("qa", appauthor=False))
