@@ -45,8 +45,8 @@ def copyright_corpus(limit: int) -> Path | None:
     return d
 
 
-def ingest_figures(name: str, path: Path, home: Path) -> dict:
-    env = {**os.environ, "QA_HOME": str(home), "QA_COLLECTION": name}
+def ingest_figures(name: str, path: Path, home: Path, collection: str | None = None) -> dict:
+    env = {**os.environ, "QA_HOME": str(home), "QA_COLLECTION": collection or name}
     wall, rss, out = _child_run(["ingest", str(path)], env)
     m = re.search(r"ingested (\d+) files \((\d+) chunks\)", out)
     files, chunks = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
@@ -371,7 +371,7 @@ def scale(n: int, max_bytes: int = 1200) -> dict:
 # -- orchestration and tables of `qa bench` (the CLI only parses its flags) ---------------------
 
 
-def run(models: str, peer_model: str, gold: Path, limit: int, docs: int, out: Path) -> None:
+def run(models: str, peer_model: str, gold: Path, limit: int, docs: int, out: Path, corpus: Path = Path("seeds")) -> None:
     """The full benchmark: ingest, retrieval, answers per model, the LlamaIndex peer; prints a
     table and writes `out`."""
     import os
@@ -387,17 +387,19 @@ def run(models: str, peer_model: str, gold: Path, limit: int, docs: int, out: Pa
     from qa import evals
 
     err = Console(stderr=True)
+    if not corpus.is_dir():
+        raise QAError(f"--corpus {corpus}: not a folder of documents")
+    gold_rows = evals.load_gold(gold)
     os.environ.setdefault("QA_MODELS_DIR", str(models_dir()))
     home = Path(tempfile.mkdtemp(prefix="qa-bench-home-"))
     os.environ["QA_HOME"] = str(home)
-    gold_rows = evals.load_gold(gold)
     if limit and limit < len(gold_rows):
         step = len(gold_rows) / limit
         gold_rows = [gold_rows[int(i * step)] for i in range(limit)]
     questions = [g.question for g in gold_rows]
     result: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}", "ingest": [], "retrieval": [], "answers": []}
-    err.print("[bold]ingest[/bold] seeds")
-    result["ingest"].append(ingest_figures("seeds", Path("seeds"), home))
+    err.print(f"[bold]ingest[/bold] {corpus}")
+    result["ingest"].append(ingest_figures(corpus.name, corpus, home, collection="seeds"))  # any corpus, one collection name
     big = copyright_corpus(docs) if docs else None
     if big:
         err.print(f"[bold]ingest[/bold] {docs} copyright files")
@@ -417,7 +419,7 @@ def run(models: str, peer_model: str, gold: Path, limit: int, docs: int, out: Pa
             "prompt_tokens", "completion_tokens")}})
     if peer_model:
         err.print(f"[bold]peer[/bold] LlamaIndex CitationQueryEngine with {peer_model}")
-        prow = peer(Path("seeds"), gold_rows, peer_model)
+        prow = peer(corpus, gold_rows, peer_model)
         result["peer"] = {"system": "llama-index CitationQueryEngine (defaults)", "model": peer_model, **score_peer(prow, gold_rows), "rows": prow}
     write(result, out)
     print_table(result)

@@ -413,6 +413,7 @@ def bench(
     models: Annotated[str, typer.Option(help="Comma-separated models to time end to end.")] = "none,qwen2.5-0.5b,qwen2.5-1.5b",
     peer_model: Annotated[str, typer.Option("--peer-model", help="Model for the LlamaIndex peer ('' to skip it).")] = "qwen2.5-1.5b",
     gold: Annotated[Path, typer.Option(help="Gold set for answer quality.")] = Path("evals/seeds-dev.jsonl"),
+    corpus: Annotated[Path, typer.Option(help="The folder the gold set's questions are about.")] = Path("seeds"),
     limit: Annotated[int, typer.Option(help="Use N evenly spaced gold questions (0: all); the peer is slow.")] = 0,
     docs: Annotated[int, typer.Option(help="Files from /usr/share/doc/*/copyright for the large-corpus ingest (0: skip).")] = 3000,
     out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path("reports/bench.json"),
@@ -435,7 +436,7 @@ def bench(
         B.run_scale(scale, scale_bytes, scale_out)
     if scale_only:
         return
-    B.run(models, peer_model, gold, limit, docs, out)
+    B.run(models, peer_model, gold, limit, docs, out, corpus)
 
 
 @app.command()
