@@ -34,12 +34,13 @@ def _child_run(args: list[str], env: dict[str, str]) -> tuple[float, float, str]
     return wall, max(peak, before) / 1024, proc.stdout
 
 
-def copyright_corpus(limit: int) -> Path | None:
+def copyright_corpus(limit: int, parent: Path) -> Path | None:
     """A few thousand real plain-text files every Debian machine has, as .txt links."""
     files = sorted(Path("/usr/share/doc").glob("*/copyright"))[:limit]
     if not files:
         return None
-    d = Path(tempfile.mkdtemp(prefix="qa-bench-docs-"))
+    d = parent / "copyright-docs"
+    d.mkdir()
     for f in files:
         (d / f"{f.parent.name}.txt").symlink_to(f)
     return d
@@ -391,39 +392,40 @@ def run(models: str, peer_model: str, gold: Path, limit: int, docs: int, out: Pa
         raise QAError(f"--corpus {corpus}: not a folder of documents")
     gold_rows = evals.load_gold(gold)
     os.environ.setdefault("QA_MODELS_DIR", str(models_dir()))
-    home = Path(tempfile.mkdtemp(prefix="qa-bench-home-"))
-    os.environ["QA_HOME"] = str(home)
-    if limit and limit < len(gold_rows):
-        step = len(gold_rows) / limit
-        gold_rows = [gold_rows[int(i * step)] for i in range(limit)]
-    questions = [g.question for g in gold_rows]
-    result: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}", "ingest": [], "retrieval": [], "answers": []}
-    err.print(f"[bold]ingest[/bold] {corpus}")
-    result["ingest"].append(ingest_figures(corpus.name, corpus, home, collection="seeds"))  # any corpus, one collection name
-    big = copyright_corpus(docs) if docs else None
-    if big:
-        err.print(f"[bold]ingest[/bold] {docs} copyright files")
-        result["ingest"].append(ingest_figures("copyright", big, home))
-    result["retrieval"].append(retrieval_latency(home, "seeds", questions))
-    if big:
-        result["retrieval"].append(retrieval_latency(home, "copyright", questions))
-    for name in [m for m in models.split(",") if m]:
-        err.print(f"[bold]answers[/bold] {name}")
-        cold = cold_ask(home, name, questions[0]) if name else 0.0
-        settings = load_settings(collection="seeds", model=name)
-        from qa.answer import Answerer
+    with tempfile.TemporaryDirectory(prefix="qa-bench-home-") as scratch:  # removed however the run ends
+        home = Path(scratch)
+        os.environ["QA_HOME"] = str(home)
+        if limit and limit < len(gold_rows):
+            step = len(gold_rows) / limit
+            gold_rows = [gold_rows[int(i * step)] for i in range(limit)]
+        questions = [g.question for g in gold_rows]
+        result: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}", "ingest": [], "retrieval": [], "answers": []}
+        err.print(f"[bold]ingest[/bold] {corpus}")
+        result["ingest"].append(ingest_figures(corpus.name, corpus, home, collection="seeds"))  # any corpus, one collection name
+        big = copyright_corpus(docs, home) if docs else None
+        if big:
+            err.print(f"[bold]ingest[/bold] {docs} copyright files")
+            result["ingest"].append(ingest_figures("copyright", big, home))
+        result["retrieval"].append(retrieval_latency(home, "seeds", questions))
+        if big:
+            result["retrieval"].append(retrieval_latency(home, "copyright", questions))
+        for name in [m for m in models.split(",") if m]:
+            err.print(f"[bold]answers[/bold] {name}")
+            cold = cold_ask(home, name, questions[0]) if name else 0.0
+            settings = load_settings(collection="seeds", model=name)
+            from qa.answer import Answerer
 
-        rows, summary = evals.run(Answerer(settings, Retriever(settings), load_model(name, settings)), gold_rows)
-        result["answers"].append({"system": "qa", "model": name, "cold_ask_s": cold, **{k: summary[k] for k in (
-            "accuracy", "abstain_precision", "abstain_recall", "citation_precision", "phantom_citations", "latency_ms",
-            "prompt_tokens", "completion_tokens")}})
-    if peer_model:
-        err.print(f"[bold]peer[/bold] LlamaIndex CitationQueryEngine with {peer_model}")
-        prow = peer(corpus, gold_rows, peer_model)
-        result["peer"] = {"system": "llama-index CitationQueryEngine (defaults)", "model": peer_model, **score_peer(prow, gold_rows), "rows": prow}
-    write(result, out)
-    print_table(result)
-    err.print(f"wrote {out}")
+            rows, summary = evals.run(Answerer(settings, Retriever(settings), load_model(name, settings)), gold_rows)
+            result["answers"].append({"system": "qa", "model": name, "cold_ask_s": cold, **{k: summary[k] for k in (
+                "accuracy", "abstain_precision", "abstain_recall", "citation_precision", "phantom_citations", "latency_ms",
+                "prompt_tokens", "completion_tokens")}})
+        if peer_model:
+            err.print(f"[bold]peer[/bold] LlamaIndex CitationQueryEngine with {peer_model}")
+            prow = peer(corpus, gold_rows, peer_model)
+            result["peer"] = {"system": "llama-index CitationQueryEngine (defaults)", "model": peer_model, **score_peer(prow, gold_rows), "rows": prow}
+        write(result, out)
+        print_table(result)
+        err.print(f"wrote {out}")
 
 
 def print_table(result: dict) -> None:
@@ -590,50 +592,51 @@ def serve_load(out: Path, llm_model: str = "", seconds: float = 900, gold: Path 
 
     err = Console(stderr=True)
     questions = [g.question for g in evals.load_gold(gold)]  # a bad --gold fails before anything is made
-    home = Path(tempfile.mkdtemp(prefix="qa-bench-serve-"))
-    env = {**os.environ, "QA_HOME": str(home), "QA_MODELS_DIR": os.environ.get("QA_MODELS_DIR") or str(models_dir())}
-    env.pop("QA_SERVER_URL", None)
-    _child_run(["ingest", "seeds"], env)
-    deadline = time.monotonic() + seconds
-    proc, url = start_server(["--model", "none"], env)
-    res: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start", "url": url}
-    try:
-        err.print("[bold]warm qa ask --model none[/bold] (new process each, through the server)")
-        res["warm_ask_extractive"] = _warm_asks(questions[:10], "none", env)
-        err.print("[bold]200 extractive requests, 20 concurrent clients[/bold]")
-        bodies = [{"question": questions[i % len(questions)], "model": "none"} for i in range(200)]
-        res["burst_extractive"] = _burst(url, bodies, 20)
-        err.print("[bold]1,000 extractive requests: server RSS[/bold]")
-        rss, sent = [], 0
-        while sent < 1000 and time.monotonic() < deadline:
-            _burst(url, [{"question": questions[(sent + i) % len(questions)], "model": "none"} for i in range(50)], 4)
-            sent += 50
-            rss.append((sent, round(_rss_mb(proc.pid), 1)))
-        tail = [mb for n, mb in rss if n > 500]
-        res["rss"] = {"requests": sent, "samples": rss, "last_500_min_mb": min(tail, default=0), "last_500_max_mb": max(tail, default=0),
-                      "last_500_drift_pct": round(100 * (max(tail) - min(tail)) / min(tail), 1) if tail else None}
-        if llm_model:
-            err.print(f"[bold]warm qa ask --model {llm_model}[/bold] (new process each, through the server; the first loads the model)")
-            _child_run(["ask", "--model", llm_model, questions[0]], env)
-            res["warm_ask_llm"] = _warm_asks(questions[1:6], llm_model, env) | {"model": llm_model}
-            err.print(f"[bold]20 {llm_model} requests, 20 concurrent clients, streamed[/bold]")
-            bodies = [{"question": questions[i % len(questions)], "model": llm_model} for i in range(20)]
-            res["burst_llm"] = _burst(url, bodies, 20, stream=True) | {"model": llm_model}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-    err.print("[bold]the same 200 requests, server started with QA_SERVER_QUEUE=4[/bold] (refusals expected)")
-    proc, url = start_server(["--model", "none"], {**env, "QA_SERVER_QUEUE": "4"})
-    try:
-        bodies = [{"question": questions[i % len(questions)], "model": "none"} for i in range(200)]
-        res["burst_extractive_queue4"] = _burst(url, bodies, 20) | {"queue": 4}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-    write(res, out)
-    _serve_table(res)
-    err.print(f"wrote {out}")
-    return res
+    with tempfile.TemporaryDirectory(prefix="qa-bench-serve-") as scratch:  # removed however the run ends
+        home = Path(scratch)
+        env = {**os.environ, "QA_HOME": str(home), "QA_MODELS_DIR": os.environ.get("QA_MODELS_DIR") or str(models_dir())}
+        env.pop("QA_SERVER_URL", None)
+        _child_run(["ingest", "seeds"], env)
+        deadline = time.monotonic() + seconds
+        proc, url = start_server(["--model", "none"], env)
+        res: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start", "url": url}
+        try:
+            err.print("[bold]warm qa ask --model none[/bold] (new process each, through the server)")
+            res["warm_ask_extractive"] = _warm_asks(questions[:10], "none", env)
+            err.print("[bold]200 extractive requests, 20 concurrent clients[/bold]")
+            bodies = [{"question": questions[i % len(questions)], "model": "none"} for i in range(200)]
+            res["burst_extractive"] = _burst(url, bodies, 20)
+            err.print("[bold]1,000 extractive requests: server RSS[/bold]")
+            rss, sent = [], 0
+            while sent < 1000 and time.monotonic() < deadline:
+                _burst(url, [{"question": questions[(sent + i) % len(questions)], "model": "none"} for i in range(50)], 4)
+                sent += 50
+                rss.append((sent, round(_rss_mb(proc.pid), 1)))
+            tail = [mb for n, mb in rss if n > 500]
+            res["rss"] = {"requests": sent, "samples": rss, "last_500_min_mb": min(tail, default=0), "last_500_max_mb": max(tail, default=0),
+                          "last_500_drift_pct": round(100 * (max(tail) - min(tail)) / min(tail), 1) if tail else None}
+            if llm_model:
+                err.print(f"[bold]warm qa ask --model {llm_model}[/bold] (new process each, through the server; the first loads the model)")
+                _child_run(["ask", "--model", llm_model, questions[0]], env)
+                res["warm_ask_llm"] = _warm_asks(questions[1:6], llm_model, env) | {"model": llm_model}
+                err.print(f"[bold]20 {llm_model} requests, 20 concurrent clients, streamed[/bold]")
+                bodies = [{"question": questions[i % len(questions)], "model": llm_model} for i in range(20)]
+                res["burst_llm"] = _burst(url, bodies, 20, stream=True) | {"model": llm_model}
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        err.print("[bold]the same 200 requests, server started with QA_SERVER_QUEUE=4[/bold] (refusals expected)")
+        proc, url = start_server(["--model", "none"], {**env, "QA_SERVER_QUEUE": "4"})
+        try:
+            bodies = [{"question": questions[i % len(questions)], "model": "none"} for i in range(200)]
+            res["burst_extractive_queue4"] = _burst(url, bodies, 20) | {"queue": 4}
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        write(res, out)
+        _serve_table(res)
+        err.print(f"wrote {out}")
+        return res
 
 
 def _serve_table(res: dict) -> None:
