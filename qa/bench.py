@@ -406,7 +406,7 @@ def run(models: str, peer_model: str, gold: Path, limit: int, docs: int, out: Pa
         if big:
             err.print(f"[bold]ingest[/bold] {docs} copyright files")
             result["ingest"].append(ingest_figures("copyright", big, home))
-        result["retrieval"].append(retrieval_latency(home, "seeds", questions))
+        result["retrieval"].append(retrieval_latency(home, "seeds", questions) | {"collection": corpus.name})
         if big:
             result["retrieval"].append(retrieval_latency(home, "copyright", questions))
         for name in [m for m in models.split(",") if m]:

@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from qa.errors import QAError
+from qa.errors import say_error as _err
 
 app = typer.Typer(
     help="Answer questions about your documents, offline, with verified citations.",
@@ -31,9 +32,6 @@ FallbackOpt = Annotated[
 ]
 
 
-def _err(message: str) -> None:
-    sys.stderr.write(f"qa: error: {message}\n")
-    sys.stderr.flush()
 
 
 @app.command()
@@ -495,23 +493,3 @@ def config_show(
     vwidth = max(len(value) for _, value, _ in rows)
     for name, value, origin in rows:
         print(f"{name:<{width}}  {value:<{vwidth}}  {origin}")
-
-
-def main() -> None:
-    try:
-        app()
-    except QAError as e:
-        _err(str(e))
-        sys.exit(e.exit_code)
-    except KeyboardInterrupt:
-        _err("interrupted")
-        sys.exit(130)
-    except BrokenPipeError:
-        sys.exit(0)
-    except Exception as e:
-        # A store damaged after it opened fails inside chroma; say so in one line, not a traceback.
-        if not type(e).__module__.startswith("chromadb"):
-            raise
-        detail = (str(e).strip().splitlines() or [type(e).__name__])[-1][:160]
-        _err(f"the vector store failed ({detail}): if it is damaged, `qa ingest --rebuild PATH` sets it aside and re-indexes")
-        sys.exit(2)

@@ -8,13 +8,12 @@ OPENAI_API_KEY only fill in what those leave unset, and a key only goes to its o
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-from qa.home import qa_home  # noqa: F401  (re-exported: the settings file lives there)
+from qa.home import qa_home
 
 
 # QA_* environment variables that are not settings (read directly where they are needed). Every

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 
-from qa.errors import QAError
+from qa.errors import QAError, say_error
 
 _SWITCHES = {"--json": "json", "-v": "verbose", "--verbose": "verbose"}
 _VALUED = {"-c": "collection", "--collection": "collection", "-m": "model", "--model": "model",
@@ -77,17 +77,24 @@ def lean_ask(args: list[str]) -> bool:
 
 
 def main() -> None:
+    """Every `qa` command ends here: a QAError is one line and its exit code, never a traceback."""
     try:
-        if lean_ask(sys.argv[1:]):
-            return
+        if not lean_ask(sys.argv[1:]):
+            from qa.cli import app
+
+            app()
     except QAError as e:
-        sys.stderr.write(f"qa: error: {e}\n")
+        say_error(str(e))
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
-        sys.stderr.write("qa: error: interrupted\n")
+        say_error("interrupted")
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
-    from qa.cli import main as full
-
-    full()
+    except Exception as e:
+        # A store damaged after it opened fails inside chroma; say so in one line, not a traceback.
+        if not type(e).__module__.startswith("chromadb"):
+            raise
+        detail = (str(e).strip().splitlines() or [type(e).__name__])[-1][:160]
+        say_error(f"the vector store failed ({detail}): if it is damaged, `qa ingest --rebuild PATH` sets it aside and re-indexes")
+        sys.exit(2)

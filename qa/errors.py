@@ -1,8 +1,16 @@
 """One exception type for problems the user can fix.
 
-The CLI turns a QAError into a single line on stderr and a non-zero exit; anything else is a bug
-and keeps its traceback.
+The CLI turns a QAError into a single line on stderr and a non-zero exit (`qa/entry.py`); anything
+else is a bug and keeps its traceback.
 """
+
+import sys
+
+
+def say_error(message: str) -> None:
+    """The one line a failed command leaves on stderr."""
+    sys.stderr.write(f"qa: error: {message}\n")
+    sys.stderr.flush()
 
 
 class QAError(Exception):
