@@ -334,8 +334,14 @@ def _contiguous(run: list[str], tokens: list[str]) -> bool:
 def _names_ok(claim: str, quote: str, question: str, context: str = "", about: str = "") -> str:
     """`about` is the name of the quote's document ("gpl-3.0"): a legal text says "this License",
     never its own name, so a claim about "the GPL" is about that document's quotes."""
-    asked = names(question, quote + " " + context)
     named = set(re.findall(r"[a-z]+", about.lower()))
+    # A name the question supplies may go unsaid in the quote ("…skip the Victory Day parade?" →
+    # "Kim skipped it because…"), but only if the evidence speaks of it at all: asked for a GDP, a
+    # claim that puts the evidence's trade figure on "GDP" states what no passage says. A run
+    # counts as spoken of when any of its words is ("Kim Jong-un" where the evidence says "Mr Kim").
+    seen = {w.lower() for w in words(quote + " " + context)} | named
+    runs = name_runs(re.sub(r"['’]s\b", ",", question), quote + " " + context)  # "Korea's GDP": two names
+    asked = [a for run in runs if any(_same_name(w, x) for w in run for x in seen) for a in run]
     cn = names(claim, quote + " " + context)
     qcased, ccased = _cased(quote), _cased(claim)
     qtok = [w.lstrip(",").lower() for w in qcased]

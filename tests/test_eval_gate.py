@@ -16,16 +16,16 @@ from conftest import ROOT, run_qa
 pytestmark = pytest.mark.llm
 
 # gold set: (collection, corpus, floors for the LLM run, least LLM-minus-extractive accuracy).
-# Measured on Dec 1 (README, Evaluation): seeds-test 55.0% accuracy, abstention recall 50.0%,
-# citation precision 84.6%, multi-source 33.3%, extractive 55.0%; pydoc-test 25.0% / 100% / 100%,
-# extractive 16.7%; licenses-test 18.8% / 83.3% / 100%, extractive 31.2%. Each floor is one
-# question under the measured figure, so that llama.cpp's run-to-run jitter does not turn CI red
-# but a real regression does. The licences margin is negative: there the LLM still answers fewer
-# questions than plain extraction (issue 16 is open).
+# Measured on Dec 1 (README, Evaluation; six passages a question): seeds-test 65.0% accuracy,
+# abstention recall 50.0%, citation precision 86.4%, multi-source 50.0%, extractive 60.0%;
+# pydoc-test 25.0% / 100% / 100%, extractive 16.7%; licenses-test 31.2% / 83.3% / 100%,
+# extractive 37.5%. Each floor is one question under the measured figure, so that llama.cpp's
+# run-to-run jitter does not turn CI red but a real regression does. The licences margin is
+# negative: there the LLM still answers fewer questions than plain extraction (issue 16 is open).
 GATES = {
-    "seeds-test.jsonl": ("default", None, {"accuracy": 0.50, "abstain_recall": 0.45, "citation_precision": 0.85, "multi_source_complete": 0.45}, -0.05),
+    "seeds-test.jsonl": ("default", None, {"accuracy": 0.60, "abstain_recall": 0.45, "citation_precision": 0.80, "multi_source_complete": 0.45}, 0.0),
     "pydoc-test.jsonl": ("pydoc", "evals/pydoc", {"accuracy": 0.16, "abstain_recall": 0.75, "citation_precision": 0.90}, 0.0),
-    "licenses-test.jsonl": ("licenses", "evals/licenses", {"accuracy": 0.12, "abstain_recall": 0.66, "citation_precision": 0.90}, -0.19),
+    "licenses-test.jsonl": ("licenses", "evals/licenses", {"accuracy": 0.25, "abstain_recall": 0.66, "citation_precision": 0.90}, -0.13),
 }
 
 
