@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     # answerable questions and in the top six for 40 (dev: 77 and 78 of 83, so dev could not show
     # it), and answers followed: seeds 55.0% -> 65.0%, licences 18.8% -> 31.2%, pydoc unchanged,
     # abstention recall unchanged, for ~200 more prompt tokens a question (median answer on 2 cores
-    # 7.6-8.9 s -> 12.1-13.1 s on the test splits; 4 is the faster choice).
+    # 7.6-8.9 s -> 9.0-13.1 s on the test splits, two CI runs; 4 is the faster choice).
     passages: int = 6
     # What the prompt gets: the retrieved chunks whole ("chunks"), or their best sentences packed per
     # document within `evidence_tokens` ("sentences": a shorter prompt, but on the frozen test splits
