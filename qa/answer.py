@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from qa.config import Settings
 from qa.errors import EndpointDown, QAError
-from qa.claims import similarity
+from qa.claims import adds_to, similarity
 from qa.evidence import Pick, extract, rank_sentences, select
 from qa.models import Model
 from qa.prompt import ABSTAIN_TEXT, build_messages
@@ -233,10 +233,7 @@ def _echoes(question: str, answer: str) -> bool:
     """An answer to a wh-question that adds no word of its own to the question ("Which spokesman
     said X?" → "The spokesman said X."): a small model's way of answering without the answer. A
     yes/no or negated answer says something even in the question's words."""
-    if not _WH.match(question) or _POLAR.search(answer):
-        return False
-    asked = set(content_terms(question))
-    return not [t for t in content_terms(re.sub(r"\[\d+\]", " ", answer)) if t not in asked]
+    return bool(_WH.match(question)) and not _POLAR.search(answer) and not adds_to(question, re.sub(r"\[\d+\]", " ", answer))
 
 
 def _dropped_note(checked: Verified) -> str:

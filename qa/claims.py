@@ -24,8 +24,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
-from qa.text import STOPWORDS, stem, words
+from qa.text import STOPWORDS, content_terms, stem, words
 
 # word-similarity function: (claim words, quote words) -> best cosine per claim word
 Similar = Callable[[list[str], list[str]], list[float]]
@@ -115,6 +116,13 @@ def _numbers_ok(claim: str, quote: str, question: str) -> str:
 # Words that negate what follows, and verbs that carry a negation in themselves.
 _NEGATORS = frozenset("not n't never no none nobody nothing neither nor without cannot".split())
 _NEG_VERBS = ("refus", "declin", "deni", "reject", "fail", "lack", "absent", "unabl", "cancel", "avoid", "skip", "prevent")
+
+
+def adds_to(question: str, text: str) -> bool:
+    """Does `text` say anything `question` does not — a word or figure of its own, or a negation?
+    A clause or answer that adds nothing only restates what was asked."""
+    asked, said = set(content_terms(question)), set(words(question))
+    return any(t not in asked for t in content_terms(text)) or any(w in _NEGATORS and w not in said for w in words(text))
 
 
 def _toks(text: str) -> list[str]:
@@ -331,6 +339,12 @@ def _contiguous(run: list[str], tokens: list[str]) -> bool:
     return any(all(_same_name(w, t) for w, t in zip(run, tokens[i : i + n])) for i in range(len(tokens) - n + 1))
 
 
+@lru_cache(maxsize=4)
+def _vocabulary(context: str) -> frozenset[str]:
+    """The evidence's words: one set per answer, though every (claim, quote) check consults it."""
+    return frozenset(words(context))
+
+
 def _names_ok(claim: str, quote: str, question: str, context: str = "", about: str = "") -> str:
     """`about` is the name of the quote's document ("gpl-3.0"): a legal text says "this License",
     never its own name, so a claim about "the GPL" is about that document's quotes."""
@@ -339,9 +353,9 @@ def _names_ok(claim: str, quote: str, question: str, context: str = "", about: s
     # "Kim skipped it because…"), but only if the evidence speaks of it at all: asked for a GDP, a
     # claim that puts the evidence's trade figure on "GDP" states what no passage says. A run
     # counts as spoken of when any of its words is ("Kim Jong-un" where the evidence says "Mr Kim").
-    seen = {w.lower() for w in words(quote + " " + context)} | named
+    seen = set(words(quote)) | _vocabulary(context) | named
     runs = name_runs(re.sub(r"['’]s\b", ",", question), quote + " " + context)  # "Korea's GDP": two names
-    asked = [a for run in runs if any(_same_name(w, x) for w in run for x in seen) for a in run]
+    asked = [a for run in runs if any(w in seen or any(_same_name(w, x) for x in seen) for w in run) for a in run]
     cn = names(claim, quote + " " + context)
     qcased, ccased = _cased(quote), _cased(claim)
     qtok = [w.lstrip(",").lower() for w in qcased]

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from qa.claims import _NEGATORS, Similar, check
-from qa.text import content_terms, stem, words
+from qa.claims import Similar, adds_to, check
+from qa.text import content_terms, stem
 from qa.prompt import ABSTAIN_TEXT
 from qa.types import Citation, Passage, Verified
 
@@ -131,7 +131,7 @@ def find_quotes(claim: str, passages: list[Passage], cited: list[int], question:
                 # A clause that only restates the question ("Kim skipped Moscow because…") is
                 # checked like any other, but cites nothing: any sentence naming Kim "states" it,
                 # and a citation belongs to the quote that gives the answer.
-                told = [sp for c, sp in zip(parts, found) if _tells(c, question)] or found
+                told = [sp for c, sp in zip(parts, found) if adds_to(question, c)] or found
                 return list(dict.fromkeys(sp for sp in told if sp)), ""
         for i in idxs:
             spans = _spans(passages[i], i)
@@ -141,14 +141,6 @@ def find_quotes(claim: str, passages: list[Passage], cited: list[int], question:
                 ):
                     return [(i, a[1], b[2])], ""
     return [], (max(reasons, key=lambda r: r[0])[1] if reasons else "no passage states it")
-
-
-def _tells(clause: str, question: str) -> bool:
-    """Does the clause say anything the question does not: a word, a figure, a negation?"""
-    asked, said = set(content_terms(question)), set(words(question))
-    return any(t not in asked for t in content_terms(clause)) or any(w in _NEGATORS and w not in said for w in words(clause)) or bool(
-        re.search(r"\d", clause)
-    )
 
 
 # A claim that needs two adjacent sentences must take at least this many of its words from each,

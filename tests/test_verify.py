@@ -6,7 +6,7 @@ import re
 
 from qa.types import Passage
 from qa.split import sentence_spans
-from qa.claims import check, quantities
+from qa.claims import adds_to, check, quantities
 from qa.verify import split_sentences, verify
 
 SOURCE = (
@@ -84,6 +84,13 @@ def test_unsupported_sentence_with_a_nonexistent_citation_is_dropped() -> None:
 # -- claim-level checks: each against the quoted sentence, not the passage -----------------------
 
 TRADE_Q = "Annual trade between Russia and North Korea is worth only about $100 million, less than 2% of trade with China."
+
+
+def test_what_a_text_adds_to_the_question() -> None:
+    q = "How many years after CC0 is applied does a work enter the public domain?"
+    assert not adds_to(q, "The work enters the public domain after CC0 is applied.")  # "CC0" is the question's
+    assert adds_to(q, "The work enters the public domain 70 years after CC0 is applied.")
+    assert adds_to(q, "A work does not enter the public domain after CC0 is applied.")
 
 
 def test_figures_keep_their_scale_unit_and_bound() -> None:
