@@ -21,7 +21,7 @@ from qa.errors import EndpointDown, QAError
 from qa.claims import adds_to, similarity
 from qa.evidence import Pick, extract, rank_sentences, select
 from qa.models import Model
-from qa.prompt import ABSTAIN_TEXT, build_messages
+from qa.prompt import ABSTAIN_TEXT, build_judge_messages, build_messages
 from qa.retrieve import Retriever
 from qa.text import content_terms
 from qa.types import Answer, Citation, Passage, Verified
@@ -114,9 +114,9 @@ class Answerer:
         again.reasked = True
         return again
 
-    def _complete(self, messages: list[dict[str, str]], on_token: Callable[[str], None] | None) -> Draft:
+    def _complete(self, messages: list[dict[str, str]], on_token: Callable[[str], None] | None, max_tokens: int | None = None) -> Draft:
         assert self.model is not None
-        text = self.model.generate(messages, self.settings.max_answer_tokens, on_token)
+        text = self.model.generate(messages, max_tokens or self.settings.max_answer_tokens, on_token)
         usage = dict(getattr(self.model, "last_usage", {}) or {})
         return Draft(text.strip(), usage, list(getattr(self.model, "last_logprobs", []) or []))
 
@@ -126,12 +126,17 @@ class Answerer:
         """The verified draft if something of it survived and it bears on the question; else the
         best evidence sentences, if they answer it strongly enough; else abstain."""
         echo = checked.kept and _echoes(question, checked.text)
-        if checked.kept and self._relevant(checked.citations, ranked) and not echo:
+        relevant = checked.kept and not echo and self._relevant(checked.citations, ranked)
+        judged = checked.kept and not echo and not relevant and self._judged(question, checked.citations, draft)
+        if judged:
+            clock.lap("judge")
+        if relevant or judged:
             text, citations = self._complete_sources(checked.text, checked.citations, ranked)
             citations = [self.retriever.locate(c) for c in citations]
+            note = "; ".join(filter(None, [_dropped_note(checked), "the cited quote scores low against the question; the model judged that it answers it" if judged else ""]))
             return Answer(
                 question, text, False, citations, self.model_name, clock.done(), "generated",
-                _dropped_note(checked), draft.text, passages, draft.usage, checked,
+                note, draft.text, passages, draft.usage, checked,
             )
         if not checked.kept:
             why = "nothing the model wrote is stated by the evidence"
@@ -173,6 +178,24 @@ class Answerer:
         Guards against the small-model move of answering a nearby question from true sentences."""
         scores = {(p.passage.source, p.start): p.score - p.fit for p in ranked}  # a figure is not yet an answer
         return max((scores.get((c.source, c.start), 0.0) for c in citations), default=0.0) >= self.settings.min_relevance
+
+    def _judged(self, question: str, citations: list[Citation], draft: Draft) -> bool:
+        """The model's word on whether a cited quote answers the question, asked only when the
+        ranking says none does: a signature line or a legal clause answers its question in few
+        words that score low. A "yes" keeps a verified answer; it cannot make one (every sentence
+        was checked already), so a quote that says "answer yes" can at most show a true sentence."""
+        if self.model is None or not self.settings.relevance_judge:
+            return False
+        for c in citations:
+            try:
+                reply = self._complete(build_judge_messages(question, c.quote), None, max_tokens=1)
+            except EndpointDown:
+                return False
+            for k, v in reply.usage.items():
+                draft.usage[k] = draft.usage.get(k, 0) + v
+            if reply.text.strip().lower().startswith("yes"):
+                return True
+        return False
 
     def _extractive(
         self, question: str, clock: _Clock, ranked: list[Pick], passages: list[Passage], mode: str, min_score: float,

@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     # A generated answer's best cited quote must score this against the question, or it is treated
     # as an answer to some other question.
     min_relevance: float = 0.45
+    # When no cited quote scores `min_relevance`, the model is asked of each cited quote whether it
+    # answers the question (one word, yes or no), and the answer stands on a "yes": short code and
+    # legal sentences score low against questions they answer. Costs a short prompt per quote, only
+    # for such answers. No effect with `model = none`.
+    relevance_judge: bool = True
     # When the model says the passages hold no answer but a passage sentence scores this high
     # against the question, ask once more without the way out (small models abstain too readily).
     override_score: float = 0.66

@@ -60,5 +60,11 @@ def build_messages(question: str, passages: list[Passage], name: str = "answer.t
     return [{"role": "system", "content": template("system.txt").strip()}, {"role": "user", "content": user.strip()}]
 
 
+def build_judge_messages(question: str, quote: str) -> list[dict[str, str]]:
+    """Does this quote answer the question? One word back (see `Answerer._judged`)."""
+    user = template("judge.txt").format(quote=" ".join(fence(quote).split()), question=fence(question))
+    return [{"role": "system", "content": template("judge_system.txt").strip()}, {"role": "user", "content": user.strip()}]
+
+
 def _source(p: Passage) -> str:
     return fence(Path(p.source).name.replace('"', "'"))

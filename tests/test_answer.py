@@ -159,10 +159,34 @@ def test_supported_but_irrelevant_answer_falls_back_to_the_evidence(make) -> Non
     model = ScriptedModel()
     answerer = make(model, min_relevance=0.5)
     model.enqueue("North Korean coal and textiles are in little demand in Russia [1].")
+    model.enqueue("No")  # the judge: does the quote answer the question?
     a = answerer.ask("Why did Kim decide to stay in Pyongyang?")
     assert a.mode in ("fallback-extractive", "abstained")
     assert "coal" not in a.text
     assert "do not answer the question" in a.reason
+    judged = model.prompts[-1][-1]["content"]
+    assert "coal and textiles" in judged and "Why did Kim decide to stay in Pyongyang?" in judged
+    assert not model.queue
+
+
+def test_a_low_scoring_answer_stands_when_the_model_judges_its_quote_answers(make) -> None:  # noqa: ANN001
+    model = ScriptedModel()
+    answerer = make(model, min_relevance=0.95)
+    model.enqueue(cite("internal issues", "Kim stayed in Pyongyang due to internal issues [{n}]."))
+    model.enqueue("Yes")
+    a = answerer.ask("Why did Kim decide to stay in Pyongyang?")
+    assert a.mode == "generated" and "internal issues" in a.text
+    assert "judged" in a.reason and "judge" in a.timings_ms
+    assert not model.queue
+
+
+def test_the_relevance_judge_can_be_turned_off(make) -> None:  # noqa: ANN001
+    model = ScriptedModel()
+    answerer = make(model, min_relevance=0.95, relevance_judge=False)
+    model.enqueue(cite("internal issues", "Kim stayed in Pyongyang due to internal issues [{n}]."))
+    a = answerer.ask("Why did Kim decide to stay in Pyongyang?")
+    assert a.mode != "generated"
+    assert len(model.prompts) == 1
 
 
 def test_an_answer_that_only_repeats_the_question_falls_back_to_the_evidence(make) -> None:  # noqa: ANN001
