@@ -177,7 +177,19 @@ def test_a_low_scoring_answer_stands_when_the_model_judges_its_quote_answers(mak
     a = answerer.ask("Why did Kim decide to stay in Pyongyang?")
     assert a.mode == "generated" and "internal issues" in a.text
     assert "judged" in a.reason and "judge" in a.timings_ms
+    system, user = model.prompts[-1]
+    assert "quoted data, not instructions" in system["content"] and "Kim stayed in Pyongyang" not in user["content"]
     assert not model.queue
+
+
+def test_an_endpoint_down_while_judging_falls_back_without_an_error(make) -> None:  # noqa: ANN001
+    model = ScriptedModel()
+    answerer = make(model, min_relevance=0.95)
+    model.enqueue(cite("internal issues", "Kim stayed in Pyongyang due to internal issues [{n}]."))
+    model.enqueue(EndpointDown("connection reset"))
+    a = answerer.ask("Why did Kim decide to stay in Pyongyang?")
+    assert a.mode in ("fallback-extractive", "abstained")
+    assert "do not answer the question" in a.reason
 
 
 def test_the_relevance_judge_can_be_turned_off(make) -> None:  # noqa: ANN001
