@@ -1,13 +1,16 @@
-"""Stage 6: evidence — the passages' sentences ranked against the question once, and the few that go
-into the prompt.
+"""Stage 6: evidence — the passages' sentences ranked against the question once, and what goes into
+the prompt.
 
-Prompt length is what a CPU pays for (~47 tokens/s for the 1.5B model), and a small model reads a
-short, dense prompt better than four long chunks. So the prompt gets sentences, not chunks: the best
-sentence of every retrieved document that bears on the question (so a question whose answer is
-spread over several articles sees every part), then the next best overall, within a token budget.
-A selected sentence that leans on the one before it ("He said…", "This…") brings that one along.
-Adjacent selections are merged into one snippet; every snippet is a contiguous span of its source,
-so quotes cut from it are still exact source text.
+The ranking serves every later stage: the extractive answer and the fallback quote its best
+sentences, the relevance check reads the cited quotes' scores from it, and a generated answer is
+completed from it with another document's best sentence. By default the prompt gets the retrieved
+chunks whole (`evidence = "chunks"`: on the frozen test splits a small model answered better from
+them). `evidence = "sentences"` packs instead the best sentence of every retrieved document that
+bears on the question, then the next best overall, within a token budget — a shorter prompt, and
+prompt length is what a CPU pays for (60-75 prompt tokens/s for the 1.5B model on 2 cores). A
+selected sentence that leans on the one before it ("He said…", "This…") brings that one along;
+adjacent selections are merged into one snippet, a contiguous span of its source, so quotes cut
+from it are still exact source text.
 """
 
 from __future__ import annotations
