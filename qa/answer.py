@@ -109,7 +109,7 @@ class Answerer:
         if on_token:
             on_token("\n")
         again = self._complete(build_messages(question, evidence, "answer_forced.txt", grouped), on_token)
-        again.usage = {k: first.usage.get(k, 0) + again.usage.get(k, 0) for k in set(first.usage) | set(again.usage)}
+        again.usage = _summed(first.usage, again.usage)
         again.usage["abstain_p"] = round(sure, 4) if sure is not None else -1.0
         again.reasked = True
         return again
@@ -126,8 +126,9 @@ class Answerer:
         """The verified draft if something of it survived and it bears on the question; else the
         best evidence sentences, if they answer it strongly enough; else abstain."""
         echo = checked.kept and _echoes(question, checked.text)
-        relevant = checked.kept and not echo and self._relevant(checked.citations, ranked)
-        judged = checked.kept and not echo and not relevant and self._judged(question, checked.citations, draft)
+        answers = checked.kept and not echo
+        relevant = answers and self._relevant(checked.citations, ranked)
+        judged = answers and not relevant and self._judged(question, checked.citations, draft)
         if judged:
             clock.lap("judge")
         if relevant or judged:
@@ -191,8 +192,7 @@ class Answerer:
                 reply = self._complete(build_judge_messages(question, c.quote), None, max_tokens=1)
             except EndpointDown:
                 return False
-            for k, v in reply.usage.items():
-                draft.usage[k] = draft.usage.get(k, 0) + v
+            draft.usage = _summed(draft.usage, reply.usage)  # the judge's tokens are the answer's cost
             if reply.text.strip().lower().startswith("yes"):
                 return True
         return False
@@ -257,6 +257,11 @@ def _echoes(question: str, answer: str) -> bool:
     said X?" → "The spokesman said X."): a small model's way of answering without the answer. A
     yes/no or negated answer says something even in the question's words."""
     return bool(_WH.match(question)) and not _POLAR.search(answer) and not adds_to(question, re.sub(r"\[\d+\]", " ", answer))
+
+
+def _summed(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
+    """Two model calls' usage as one answer's (tokens and milliseconds add up)."""
+    return {k: a.get(k, 0) + b.get(k, 0) for k in a.keys() | b.keys()}
 
 
 def _dropped_note(checked: Verified) -> str:

@@ -353,9 +353,13 @@ def _names_ok(claim: str, quote: str, question: str, context: str = "", about: s
     # "Kim skipped it because…"), but only if the evidence speaks of it at all: asked for a GDP, a
     # claim that puts the evidence's trade figure on "GDP" states what no passage says. A run
     # counts as spoken of when any of its words is ("Kim Jong-un" where the evidence says "Mr Kim").
-    seen = set(words(quote)) | _vocabulary(context) | named
+    pools = (set(words(quote)), _vocabulary(context), named)  # looked up in place: no copy of the evidence's words
+
+    def spoken(w: str) -> bool:
+        return any(w in p for p in pools) or any(_same_name(w, x) for p in pools for x in p)
+
     runs = name_runs(re.sub(r"['’]s\b", ",", question), quote + " " + context)  # "Korea's GDP": two names
-    asked = [a for run in runs if any(w in seen or any(_same_name(w, x) for x in seen) for w in run) for a in run]
+    asked = [a for run in runs if any(spoken(w) for w in run) for a in run]
     cn = names(claim, quote + " " + context)
     qcased, ccased = _cased(quote), _cased(claim)
     qtok = [w.lstrip(",").lower() for w in qcased]
