@@ -14,7 +14,7 @@ import re
 import time
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from qa.config import Settings
 from qa.errors import EndpointDown, QAError
@@ -128,8 +128,10 @@ class Answerer:
         echo = checked.kept and _echoes(question, checked.text)
         answers = checked.kept and not echo
         relevant = answers and self._relevant(checked.citations, ranked)
-        judged = answers and not relevant and self._judged(question, checked.citations, draft)
-        if judged:
+        judged = False
+        if answers and not relevant and self.model is not None and self.settings.relevance_judge:
+            judged, spent = self._judged(question, checked.citations)
+            draft = replace(draft, usage=_summed(draft.usage, spent))  # the answer's cost, whatever it said
             clock.lap("judge")
         if relevant or judged:
             text, citations = self._complete_sources(checked.text, checked.citations, ranked)
@@ -180,22 +182,22 @@ class Answerer:
         scores = {(p.passage.source, p.start): p.score - p.fit for p in ranked}  # a figure is not yet an answer
         return max((scores.get((c.source, c.start), 0.0) for c in citations), default=0.0) >= self.settings.min_relevance
 
-    def _judged(self, question: str, citations: list[Citation], draft: Draft) -> bool:
+    def _judged(self, question: str, citations: list[Citation]) -> tuple[bool, dict[str, float]]:
         """The model's word on whether a cited quote answers the question, asked only when the
         ranking says none does: a signature line or a legal clause answers its question in few
         words that score low. A "yes" keeps a verified answer; it cannot make one (every sentence
-        was checked already), so a quote that says "answer yes" can at most show a true sentence."""
-        if self.model is None or not self.settings.relevance_judge:
-            return False
+        was checked already), so a quote that says "answer yes" can at most show a true sentence.
+        Returns the verdict and the usage of the calls made."""
+        spent: dict[str, float] = {}
         for c in citations:
             try:
                 reply = self._complete(build_judge_messages(question, c.quote), None, max_tokens=1)
             except EndpointDown:
-                return False
-            draft.usage = _summed(draft.usage, reply.usage)  # the judge's tokens are the answer's cost
+                return False, spent
+            spent = _summed(spent, reply.usage)
             if reply.text.strip().lower().startswith("yes"):
-                return True
-        return False
+                return True, spent
+        return False, spent
 
     def _extractive(
         self, question: str, clock: _Clock, ranked: list[Pick], passages: list[Passage], mode: str, min_score: float,

@@ -167,6 +167,10 @@ def test_supported_but_irrelevant_answer_falls_back_to_the_evidence(make) -> Non
     judged = model.prompts[-1][-1]["content"]
     assert "coal and textiles" in judged and "Why did Kim decide to stay in Pyongyang?" in judged
     assert not model.queue
+    # the judge's "no" still cost time and tokens: both are the answer's
+    assert "judge" in a.timings_ms
+    asked = sum(sum(len(m["content"]) // 4 for m in prompt) for prompt in model.prompts)
+    assert a.usage["prompt_tokens"] == asked
 
 
 def test_a_low_scoring_answer_stands_when_the_model_judges_its_quote_answers(make) -> None:  # noqa: ANN001
