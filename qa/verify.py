@@ -112,10 +112,13 @@ def find_quotes(claim: str, passages: list[Passage], cited: list[int], question:
     about = [Path(p.source).stem for p in passages]  # each quote's document name
 
     def first(text: str, idxs: list[int]) -> Span | None:
+        # A text made only of the question's words ("…, but they are equal" asked whether they
+        # are equal) is the answer itself: the quote must say those words, not merely be near them.
+        asked = question if adds_to(question, text) else ""
         for i in idxs:
             for sp in _spans(passages[i], i):
                 quote = _text(passages, sp)
-                why = check(text, quote, question, similar, context, about[i])
+                why = check(text, quote, asked, similar, context, about[i])
                 if not why:
                     return sp
                 reasons.append((len(want & set(content_terms(quote))), why))

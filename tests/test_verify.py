@@ -303,3 +303,16 @@ def test_a_word_close_in_meaning_only_to_its_sibling_was_swapped() -> None:
     assert siblings("coal", "oil") and not siblings("petroleum", "oil") and not siblings("trip", "visit")
     assert "coal" in check("North Korea cannot afford Russia's main exports, such as coal and natural gas.", quote, question, similar)
     assert check("North Korea cannot afford Russia's main exports, such as petroleum and natural gas.", quote, question, similar) == ""
+
+
+def test_a_claim_made_only_of_the_questions_words_must_be_said_by_its_quote() -> None:
+    """Asked whether tabs and spaces are equal, "…but they are equal" adds no word to the question:
+    it is the answer itself, so a nearby sentence that says nothing of it cannot carry it, and the
+    sentence that does say it says the opposite."""
+    question = "Does dedent treat tabs and spaces as equal whitespace?"
+    note = passage("Note that tabs and spaces are both treated as whitespace, but they are not equal.", offset=0)
+    use = passage("This can be used to line up triple-quoted strings with the left edge of the display.", offset=200)
+    v = verify("Tabs and spaces are both treated as whitespace, but they are equal [2].", [note, use], question)
+    assert v.kept == 0
+    ok = verify("Tabs and spaces are both treated as whitespace, but they are not equal [1].", [note, use], question)
+    assert ok.kept == 1 and ok.citations[0].quote.startswith("Note that tabs")
