@@ -423,8 +423,10 @@ def _names_ok(claim: str, quote: str, question: str, context: str = "", about: s
 _LIGHT = frozenset(
     "make made makes making take took taken takes give gave given gives get gets got bring brought brings put go went gone "
     "come came hold held remain remained become became seem seemed appear appeared "
-    "report reported reports reporting state stated states note noted notes add added write wrote written tell told explain explained".split()
+    "report reported reports reporting state stated states note noted notes add added write wrote written tell told explain explained "
+    "cite cited speak spoke spoken announce announced mention mentioned".split()
 )
+_LIGHT_STEMS = frozenset(stem(w) for w in _LIGHT)  # "remains", "citing", "announces" too
 # Words a paraphrase may not stand in for, however close in meaning: spans of time, seasons, parts of
 # a period, sides ("a week" is not "a month", "summer" not "winter", "early" not "late", "leftmost"
 # not "rightmost"). Word embeddings put such pairs close together; only the word itself will do.
@@ -449,7 +451,7 @@ def _content_ok(claim: str, quote: str, question: str, similar: Similar | None, 
     name_words = set(names(claim, quote))
     new, total = [], 0
     for w in words(claim):
-        if w in STOPWORDS or w in _NEGATORS or w in _LIGHT or any(c.isdigit() for c in w) or len(w) < 2:
+        if w in STOPWORDS or w in _NEGATORS or w in _LIGHT or stem(w) in _LIGHT_STEMS or any(c.isdigit() for c in w) or len(w) < 2:
             continue
         if w in name_words or w in _WORDNUM or w in _SCALE:
             continue
