@@ -8,15 +8,18 @@ A claim is supported only when every one of these holds:
   billion), the same unit ($, %, ordinal) and no opposite qualifier ("less than" ≠ "more than");
 - polarity: a negation the claim states is in the quote, and a word the quote negates is not
   asserted by the claim;
-- comparison: a directional word of the claim (more/less, before/after, largest/smallest) has the
-  same direction in the quote, never the opposite;
+- comparison: a directional word of the claim (more/less, before/after, largest/smallest,
+  rose/fell) has the same direction in the quote, of the same kind (a comparison does not vouch
+  for a change: "more recently" says nothing of a rise), never the opposite;
 - names: every name the claim adds is in the quote, in the same role (who did what to whom, from
   where to where: the preposition before it, and the order of bare names);
 - content: every other word the claim adds (beyond the question) is in the quote, inflections
   matched by a Snowball stemmer, synonyms by a shared WordNet sense ("weighing" for
   "considering", qa/synonyms.py) and, when a word-similarity function is given, paraphrases
   matched by meaning ("declined" for "refused") — but never by a sibling, another kind of the same
-  thing in WordNet ("coal" for "oil").
+  thing in WordNet ("coal" for "oil"), nor by a quote word the claim also says ("naval military"
+  for "military" adds "naval"). The heading a quote stands under counts as the quote's: in an API
+  reference, "insert it to the left…" is about the `insort_left(…)` line above it.
 
 Each check returns a reason when it fails, so `qa ask -v` can say why a sentence was dropped.
 """
@@ -194,9 +197,13 @@ def _polarity_ok(claim: str, quote: str, question: str) -> str:
 
 
 # Directional words: a claim may not turn one into its opposite, nor add one the quote lacks.
+# Comparison and change are kinds of their own: "More recently, the collapse in oil prices…" says
+# nothing of a rise.
 _DIRECTIONS = [
-    ({"more", "greater", "higher", "larger", "bigger", "over", "above", "exceed", "most", "largest", "biggest", "highest", "maximum", "increas", "rise", "rose", "grow", "grew", "surg", "jump", "soar", "climb", "boom"},
-     {"less", "fewer", "lower", "smaller", "under", "below", "least", "smallest", "lowest", "minimum", "decreas", "fall", "fell", "drop", "shrink", "shrank", "collaps", "plung", "slump", "crash"}),
+    ({"more", "greater", "higher", "larger", "bigger", "over", "above", "exceed", "most", "largest", "biggest", "highest", "maximum"},
+     {"less", "fewer", "lower", "smaller", "under", "below", "least", "smallest", "lowest", "minimum"}),
+    ({"increas", "rise", "rose", "grow", "grew", "surg", "jump", "soar", "climb", "boom"},
+     {"decreas", "fall", "fell", "drop", "shrink", "shrank", "collaps", "plung", "slump", "crash"}),
     ({"before", "earlier", "prior", "preced", "first"}, {"after", "later", "follow", "subsequ", "last"}),
 ]
 
@@ -442,12 +449,12 @@ NOVEL_WORDS_ALLOWED = 0
 NOVEL_MIN_CLAIM_WORDS = 6
 
 
-def _content_ok(claim: str, quote: str, question: str, similar: Similar | None, context: str = "") -> str:
+def _content_ok(claim: str, quote: str, question: str, similar: Similar | None, context: str = "", heading: str = "") -> str:
     """Every word the claim adds is in the quote (as a stem, or as a paraphrase by meaning). One
     word of a long claim may be the writer's own, unless the evidence has it elsewhere: a detail
     lent by a neighbouring sentence ("by train") is exactly what this check exists to stop."""
     asked = {stem(w) for w in words(question)}
-    have = {stem(w) for w in words(quote)}
+    have = {stem(w) for w in words(quote)} | {stem(w) for w in words(heading)}
     name_words = set(names(claim, quote))
     new, total = [], 0
     for w in words(claim):
@@ -469,7 +476,10 @@ def _content_ok(claim: str, quote: str, question: str, similar: Similar | None, 
     if strict:  # a name or a span of time is matched by itself, never by a near word
         return f"the quote does not say {strict[0]!r}"
     unmatched = new
-    pool = [w for w in dict.fromkeys(words(quote)) if w not in STOPWORDS and not any(c.isdigit() for c in w)]
+    # a paraphrase stands in for a quote word the claim does not itself use: in "a naval military
+    # academy" for "a military academy", "naval" is added, not "military" said again
+    said = {stem(w) for w in words(claim)}
+    pool = [w for w in dict.fromkeys(words(quote)) if w not in STOPWORDS and not any(c.isdigit() for c in w) and stem(w) not in said]
     if similar is not None and pool:
         unmatched = [w for w, best in zip(new, similar(new, pool)) if best < PARAPHRASE_MIN]
         # close in meaning only to its siblings ("coal" where the quote says "oil", "miles" for
@@ -491,10 +501,11 @@ def _content_ok(claim: str, quote: str, question: str, similar: Similar | None, 
     return f"the quote does not say {unmatched[0]!r}"
 
 
-def check(claim: str, quote: str, question: str, similar: Similar | None = None, context: str = "", about: str = "") -> str:
+def check(claim: str, quote: str, question: str, similar: Similar | None = None, context: str = "", about: str = "", heading: str = "") -> str:
     """Why `quote` does not state `claim` ("" when it does). `context` is the rest of the evidence
     the writer saw: a word found there but not in the quote was lent, not paraphrased. `about` is
-    the quote's document name."""
+    the quote's document name; `heading` the name the quote's section is under ("insort_left"),
+    which the quote speaks of without naming it: its words count as the quote's."""
     for test in (_numbers_ok, _polarity_ok, _comparison_ok):
         why = test(claim, quote, question)
         if why:
@@ -502,7 +513,7 @@ def check(claim: str, quote: str, question: str, similar: Similar | None = None,
     why = _names_ok(claim, quote, question, context, about)
     if why:
         return why
-    return _content_ok(claim, quote, question, similar, context)
+    return _content_ok(claim, quote, question, similar, context, heading)
 
 
 def similarity(embedder) -> Similar:  # noqa: ANN001 - any object with .embed(list[str]) -> unit vectors

@@ -5,7 +5,9 @@ two adjacent sentences, of a passage that was actually in the prompt — states 
 (`qa.claims.check`: figures with their scale and qualifier, negation, comparison, every name in the
 same role, every added word). The quote is looked for first in the passages the sentence cites, then
 in two of them together (a sentence that merges two facts), then in any other passage (the sentence
-is re-cited); a sentence no quote states is dropped, with the reason. Quotes are cut from the stored
+is re-cited); a sentence no quote states is dropped, with the reason. A quote under a heading (a
+line above an indented block, as in API references and definition lists, or a Markdown heading)
+may be named by it: the heading is what the quote is about. Quotes are cut from the stored
 passage text by offset, so a quote is by construction the source text at those offsets.
 """
 
@@ -86,6 +88,35 @@ def _text(passages: list[Passage], span: Span) -> str:
     return p.text[span[1] - p.start : span[2] - p.start]
 
 
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def _is_heading(p: Passage, s: int, e: int) -> bool:
+    """A sentence that is a whole line above an indented block ("insort_left(a, x, …)" over its
+    description, a defined term over its definition) or a Markdown heading."""
+    text, at = p.text, s - p.start
+    line_start = text.rfind("\n", 0, at) + 1
+    line_end = text.find("\n", at)
+    if line_end < 0 or "\n" in text[at : e - p.start] or text[line_start:line_end].strip() != text[at : e - p.start].strip():
+        return False
+    if text[at] == "#":
+        return True
+    following = next((ln for ln in text[line_end + 1 :].split("\n") if ln.strip()), "")
+    return bool(following) and _indent(following) > _indent(text[line_start:line_end])
+
+
+def headings(p: Passage) -> list[tuple[int, str]]:
+    """(start, name) of each heading in the passage: what the sentences below it are about
+    ("insort_left" for "If x is already in a, insert it to the left…"), so a claim may name it.
+    The name is the heading up to its parameter list: "insort_left", not "lo" or "hi"."""
+    return [(s, p.text[s - p.start : e - p.start].split("(", 1)[0]) for s, e in p.sentences or [] if _is_heading(p, s, e)]
+
+
+def _heading_above(heads: list[tuple[int, str]], start: int) -> str:
+    return next((name for s, name in reversed(heads) if s < start), "")
+
+
 # Where a sentence that merges two facts divides: "…internal issues, and Russia refused…".
 _CLAUSE = re.compile(r"\s*(?:;|,\s+(?:and|but|while|whereas|although|though|which|who|after|before|since|when)\s+|\s+(?:because|whereas|while)\s+)", re.IGNORECASE)
 # A clause must say something of its own to be checked on its own.
@@ -111,6 +142,8 @@ def find_quotes(claim: str, passages: list[Passage], cited: list[int], question:
     want = set(content_terms(claim))
     about = [Path(p.source).stem for p in passages]  # each quote's document name
 
+    heads: dict[int, list[tuple[int, str]]] = {}
+
     def first(text: str, idxs: list[int]) -> Span | None:
         # A text made only of the question's words ("…, but they are equal" asked whether they
         # are equal) is the answer itself: the quote must say those words, not merely be near them.
@@ -118,7 +151,9 @@ def find_quotes(claim: str, passages: list[Passage], cited: list[int], question:
         for i in idxs:
             for sp in _spans(passages[i], i):
                 quote = _text(passages, sp)
-                why = check(text, quote, asked, similar, context, about[i])
+                if i not in heads:
+                    heads[i] = headings(passages[i])
+                why = check(text, quote, asked, similar, context, about[i], _heading_above(heads[i], sp[1]))
                 if not why:
                     return sp
                 reasons.append((len(want & set(content_terms(quote))), why))

@@ -8,7 +8,7 @@ from qa.types import Passage
 from qa.split import sentence_spans
 from qa.claims import adds_to, check, quantities
 from qa.synonyms import siblings, synonymous
-from qa.verify import split_sentences, verify
+from qa.verify import headings, split_sentences, verify
 
 SOURCE = (
     "Russia is much less important to North Korea than China. "
@@ -327,3 +327,42 @@ def test_verbs_of_attribution_are_the_writers_choice_in_any_form() -> None:
     assert check("A Kremlin spokesman spoke of internal issues.", quote, question) == ""
     assert check("The decision remains due to internal issues.", "The decision remained due to internal issues.", question) == ""
     assert check("A Kremlin spokesman cited economic issues.", quote, question)  # the words that carry meaning still must match
+
+
+def test_a_change_is_not_vouched_for_by_a_comparison() -> None:
+    """"More recently" compares nothing: it does not say prices rose, and "collapse" says they fell."""
+    quote = "More recently, the collapse in global oil prices has placed the Russian economy on a precipice."
+    question = "What happened to oil prices?"
+    assert "opposite" in check("The rise in global oil prices has placed the Russian economy on a precipice.", quote, question)
+    assert check("The collapse in global oil prices has placed the Russian economy on a precipice.", quote, question) == ""
+
+
+def test_a_paraphrase_stands_in_for_a_word_the_claim_does_not_already_use() -> None:
+    """"naval" is close in meaning to "military", but the claim says "military" too: "naval" is a
+    detail it adds, not the quote's word in other words."""
+    quote = "There were reports that a military academy had hung banners describing China as a turncoat."
+    near = lambda ws, _pool: [0.61 if w == "naval" else 0.0 for w in ws]  # noqa: E731 - MiniLM: naval/military 0.60
+    question = "What did the banners say?"
+    assert "naval" in check("There were reports that a naval military academy had hung banners describing China as a turncoat.", quote, question, near)
+    assert check("There were reports that a naval academy had hung banners describing China as a turncoat.", quote, question, near) == ""
+
+
+def test_a_sentence_under_a_heading_is_about_what_the_heading_names() -> None:
+    """API references and definition lists name the thing once, above its description: the quote
+    "insert it to the left of the leftmost x" is about insort_left, and about nothing else the
+    passage names."""
+    text = (
+        "FUNCTIONS\n"
+        "    insort_left(a, x, lo=0, hi=None)\n"
+        "        Insert item x in list a, and keep it sorted.\n"
+        "        If x is already in a, insert it to the left of the leftmost x.\n"
+        "    insort_right(a, x, lo=0, hi=None)\n"
+        "        If x is already in a, insert it to the right of the rightmost x.\n"
+    )
+    doc = Passage("bisect.txt#0", "bisect.txt", 0, len(text), text, sentence_spans(text))
+    question = "Where does insort_left insert x if x is already in the list?"
+    kept = verify("If x is already in a, insort_left inserts it to the left of the leftmost x [1].", [doc], question)
+    assert kept.kept == 1 and kept.citations[0].quote == "If x is already in a, insert it to the left of the leftmost x."
+    assert verify("If x is already in a, insort_right inserts it to the left of the leftmost x [1].", [doc], question).kept == 0
+    assert verify("If x is already in a, lo inserts it to the left of the leftmost x [1].", [doc], question).kept == 0  # a parameter is not the heading's name
+    assert [name for _, name in headings(doc)] == ["FUNCTIONS", "insort_left", "insort_right"]
