@@ -93,21 +93,24 @@ def score(case: dict, v: Verified, ps: list[Passage]) -> bool:
     return not v.dropped and v.kept > 0 and all_supporting
 
 
-def run(cases: list[dict], root: Path) -> list[Result]:
+def run(cases: list[dict], root: Path, model=None) -> list[Result]:  # noqa: ANN001 - a qa.models.Model or None
     """Each case through the verifier exactly as `qa ask` runs it: with word-meaning similarity
-    from the configured embedding model."""
+    from the configured embedding model, and `model` as the judge of words the rules cannot match
+    (`entail_judge`; none: the rules alone)."""
     from qa.claims import similarity
     from qa.config import load_settings
     from qa.embed import Embedder
-    from qa.verify import verify
+    from qa.verify import model_judge, verify
 
-    similar = similarity(Embedder(load_settings().embed_model, prefer_onnx=True))
+    settings = load_settings()
+    similar = similarity(Embedder(settings.embed_model, prefer_onnx=True))
+    judge = model_judge(model, settings.entail_judge_min) if model is not None and settings.entail_judge else None
     cache: dict[str, str] = {}
     results: list[Result] = []
     for case in cases:
         ps = passages(case, root, cache)
         try:
-            v = verify(case["draft"], ps, case["question"], similar)
+            v = verify(case["draft"], ps, case["question"], similar, judge)
         except Exception as e:  # noqa: BLE001 - a verifier crash is a failed case, not a failed run
             results.append(Result(case, False, "", f"{type(e).__name__}: {e}"))
             continue

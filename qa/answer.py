@@ -25,7 +25,7 @@ from qa.prompt import ABSTAIN_TEXT, build_judge_messages, build_messages
 from qa.retrieve import Retriever
 from qa.text import content_terms
 from qa.types import Answer, Citation, Passage, Verified
-from qa.verify import is_not_found, verify
+from qa.verify import is_not_found, model_judge, verify
 
 
 
@@ -86,7 +86,11 @@ class Answerer:
         if is_not_found(draft.text):
             return self._abstain(question, clock, draft.why or "the model found no answer in the evidence", r.passages, draft)
 
-        checked = verify(draft.text, evidence, question, self.similar)
+        spent: dict[str, float] = {}
+        judge = model_judge(self.model, self.settings.entail_judge_min, spent) if self.settings.entail_judge else None
+        checked = verify(draft.text, evidence, question, self.similar, judge)
+        if spent:  # the judge's calls are the answer's cost too
+            draft = replace(draft, usage=_summed(draft.usage, spent))
         clock.lap("verify")
         return self._decide(question, clock, draft, checked, ranked, r.passages)
 
@@ -136,7 +140,7 @@ class Answerer:
         if relevant or judged:
             text, citations = self._complete_sources(checked.text, checked.citations, ranked)
             citations = [self.retriever.locate(c) for c in citations]
-            note = "; ".join(filter(None, [_dropped_note(checked), "the cited quote scores low against the question; the model judged that it answers it" if judged else ""]))
+            note = "; ".join(filter(None, [_dropped_note(checked), _judged_note(checked), "the cited quote scores low against the question; the model judged that it answers it" if judged else ""]))
             return Answer(
                 question, text, False, citations, self.model_name, clock.done(), "generated",
                 note, draft.text, passages, draft.usage, checked,
@@ -270,6 +274,12 @@ def _dropped_note(checked: Verified) -> str:
     if not checked.dropped:
         return ""
     return f"{len(checked.dropped)} unsupported sentence(s) dropped: " + "; ".join(checked.reasons)
+
+
+def _judged_note(checked: Verified) -> str:
+    if not checked.judged:
+        return ""
+    return f"{checked.judged} sentence(s) kept on the model's judgement that the quote states them (a word of theirs is not the quote's)"
 
 
 class _Clock:

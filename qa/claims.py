@@ -250,7 +250,7 @@ def _comparison_ok(claim: str, quote: str, question: str) -> str:
         if (d[0], -d[1]) in have:
             return f"{t!r} is the opposite of the quote"
         if d not in asked:
-            return f"the quote does not say {t!r}"
+            return f"the quote does not say {t!r} (a comparison it does not make)"
     return ""
 
 
@@ -474,7 +474,7 @@ def _content_ok(claim: str, quote: str, question: str, similar: Similar | None, 
     capitalised = {w.lstrip(",").lower() for w in _cased(claim) if w.lstrip(",")[:1].isupper()}
     strict = [w for w in new if w in _STRICT or w in capitalised]
     if strict:  # a name or a span of time is matched by itself, never by a near word
-        return f"the quote does not say {strict[0]!r}"
+        return f"the quote does not say {strict[0]!r} (only that word will do)"
     unmatched = new
     # a paraphrase stands in for a quote word the claim does not itself use: in "a naval military
     # academy" for "a military academy", "naval" is added, not "military" said again
@@ -487,7 +487,7 @@ def _content_ok(claim: str, quote: str, question: str, similar: Similar | None, 
         for w in [w for w in new if w not in unmatched]:
             near = [q for q, score in zip(pool, similar(pool, [w])) if score >= PARAPHRASE_MIN]
             if near and all(siblings(w, q) for q in near):
-                unmatched.append(w)
+                return f"the quote says {near[0]!r}, not {w!r} (another kind of the same thing)"
     if unmatched and pool:
         unmatched = [w for w in unmatched if not synonymous(w, pool)]
     if not unmatched:
@@ -498,7 +498,27 @@ def _content_ok(claim: str, quote: str, question: str, similar: Similar | None, 
         return f"the quote does not say {lent[0]!r} (another sentence does)"
     if total >= NOVEL_MIN_CLAIM_WORDS and len(unmatched) <= NOVEL_WORDS_ALLOWED:
         return ""
-    return f"the quote does not say {unmatched[0]!r}"
+    # joined by "and"/"or" to a word the quote has ("oil and gas prices" for "oil prices"): an item
+    # added to what the quote lists, not the quote's word in other words
+    toks = words(claim)
+    for i, t in enumerate(toks):
+        if t in unmatched and any(
+            toks[j] in ("and", "or") and 0 <= j + (j - i) < len(toks) and stem(toks[j + (j - i)]) in have for j in (i - 1, i + 1) if 0 <= j < len(toks)
+        ):
+            return f"the quote does not say {t!r} (an item added to a list)"
+    return f"{UNMATCHED} {unmatched[0]!r}"
+
+
+# The one failure no rule decided: a word of the claim that nothing in the quote matches (neither
+# the word, nor a synonym WordNet lists, nor a word close in meaning). Every other failure is a rule
+# finding something wrong (a figure, a negation, a name, a sibling swapped in, a detail lent by
+# another sentence), and is final.
+UNMATCHED = "the quote does not say"
+
+
+def undecided(why: str) -> bool:
+    """Is this failure only an unmatched word, which a judge may overrule (`qa.verify.Judge`)?"""
+    return why.startswith(UNMATCHED) and not why.endswith(")")
 
 
 def check(claim: str, quote: str, question: str, similar: Similar | None = None, context: str = "", about: str = "", heading: str = "") -> str:

@@ -306,7 +306,7 @@ def eval_(
     from qa import adversarial
 
     if adversarial.is_adversarial_file(gold):
-        _eval_adversarial(gold, json_out)
+        _eval_adversarial(gold, json_out, model)
         return
     gold_rows = evals.load_gold(gold)
     if corpus:
@@ -392,13 +392,17 @@ def _eval_conversations(gold: Path, collection: str | None, model: str | None, c
         raise typer.Exit(1)
 
 
-def _eval_adversarial(gold: Path, json_out: bool) -> None:
-    """The verifier alone against false and faithful drafts; exit 1 below the targets (qa/adversarial.py)."""
+def _eval_adversarial(gold: Path, json_out: bool, model: str | None) -> None:
+    """The verifier (the model judging only what the rules cannot match; `--model none`: the rules
+    alone) against false and faithful drafts; exit 1 below the targets (qa/adversarial.py)."""
     import json
 
     from qa import adversarial as A
+    from qa.config import load_settings
+    from qa.models import load_model
 
-    results = A.run(A.load(gold), A.root_of(gold))
+    settings = load_settings(model=model)
+    results = A.run(A.load(gold), A.root_of(gold), load_model(settings.model, settings))
     summ = A.summary(results)
     print(json.dumps({"summary": summ, "rows": A.results_json(results)}, ensure_ascii=False) if json_out else A.markdown(summ))
     if missed := A.failures(summ):

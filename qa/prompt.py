@@ -66,5 +66,11 @@ def build_judge_messages(question: str, quote: str) -> list[dict[str, str]]:
     return [{"role": "system", "content": template("judge_system.txt").strip()}, {"role": "user", "content": user.strip()}]
 
 
+def build_entail_messages(claim: str, quote: str) -> list[dict[str, str]]:
+    """Does this quote state this claim? One word back (see `qa.verify.model_judge`)."""
+    user = template("entail.txt").format(quote=" ".join(fence(quote).split()), claim=" ".join(fence(claim).split()))
+    return [{"role": "system", "content": template("entail_system.txt").strip()}, {"role": "user", "content": user.strip()}]
+
+
 def _source(p: Passage) -> str:
     return fence(Path(p.source).name.replace('"', "'"))

@@ -49,7 +49,8 @@ def details(answer: Answer) -> str:
     """What happened, for -v: the mode, why, what verification dropped, and where the time went."""
     t = answer.timings_ms
     dropped = len(answer.verification.dropped) if answer.verification else 0
-    lines = [f"mode {answer.mode} · model {answer.model} · dropped {dropped} · " + " · ".join(f"{k} {v:.0f} ms" for k, v in t.items())]
+    judged = f"judged {answer.verification.judged} · " if answer.verification and answer.verification.judged else ""
+    lines = [f"mode {answer.mode} · model {answer.model} · dropped {dropped} · {judged}" + " · ".join(f"{k} {v:.0f} ms" for k, v in t.items())]
     if answer.reason:
         lines.append(f"reason: {answer.reason}")
     return visible("\n".join(lines))

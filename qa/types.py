@@ -47,6 +47,7 @@ class Verified:
     recited: int  # sentences whose citation was corrected
     phantom: int  # citation numbers that pointed at no given passage
     reasons: list[str] = field(default_factory=list)  # why each dropped sentence was dropped
+    judged: int = 0  # sentences kept on the model's word where the rules found a word unmatched
 
 
 @dataclass
@@ -74,6 +75,7 @@ class Answer:
             "mode": self.mode,
             "reason": self.reason,
             "dropped": len(self.verification.dropped) if self.verification else 0,
+            "judged": self.verification.judged if self.verification else 0,
             "citations": [
                 {"n": c.n, "source": c.source, "start": c.start, "end": c.end, "quote": c.quote, "score": c.score}
                 | ({"page": c.page} if c.page else {})

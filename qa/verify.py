@@ -13,9 +13,11 @@ passage text by offset, so a quote is by construction the source text at those o
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Callable
 from pathlib import Path
-from qa.claims import Similar, adds_to, check
+from qa.claims import Similar, adds_to, check, undecided
 from qa.text import content_terms, stem
 from qa.prompt import ABSTAIN_TEXT
 from qa.types import Citation, Passage, Verified
@@ -34,6 +36,9 @@ _NO_BREAK = re.compile(r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Gen|Col|Lt|Prof|N
 _META = re.compile(r",?\s*\(?(?:according to|as (?:stated|mentioned|said) in|see|in|from)\s+(?:the\s+)?(?:passages?|sources?)\s*(?=[\[(]?\d)", re.IGNORECASE)
 
 Span = tuple[int, int, int]  # (passage index, absolute start, absolute end)
+# (claim, quote) -> does the quote state the claim? Asked only where the rules fail a sentence for
+# a word of the claim its best quote lacks (never for a figure, a negation or a name).
+Judge = Callable[[str, str], bool]
 
 
 def split_sentences(draft: str) -> list[tuple[str, list[int]]]:
@@ -132,12 +137,14 @@ def clauses(claim: str) -> list[str]:
     return parts
 
 
-def find_quotes(claim: str, passages: list[Passage], cited: list[int], question: str, similar: Similar | None, context: str = "") -> tuple[list[Span], str]:
+def find_quotes(
+    claim: str, passages: list[Passage], cited: list[int], question: str, similar: Similar | None, context: str = "", judge: Judge | None = None
+) -> tuple[list[Span], str]:
     """The quote(s) that state `claim`: one sentence of a cited passage; else, for a sentence that
     merges facts, one sentence per clause; else two adjacent sentences that each give the claim
     something of its own; then the same in the other passages (re-cited). When none does, the
     reason the first candidate failed."""
-    reasons: list[tuple[int, str]] = []  # (words shared with the claim, why that sentence failed)
+    reasons: list[tuple[int, str, Span]] = []  # (words shared with the claim, why that sentence failed, it)
     others = [i for i in range(len(passages)) if i not in cited]
     want = set(content_terms(claim))
     about = [Path(p.source).stem for p in passages]  # each quote's document name
@@ -156,7 +163,7 @@ def find_quotes(claim: str, passages: list[Passage], cited: list[int], question:
                 why = check(text, quote, asked, similar, context, about[i], _heading_above(heads[i], sp[1]))
                 if not why:
                     return sp
-                reasons.append((len(want & set(content_terms(quote))), why))
+                reasons.append((len(want & set(content_terms(quote))), why, sp))
         return None
 
     for idxs in (cited, others):
@@ -178,7 +185,18 @@ def find_quotes(claim: str, passages: list[Passage], cited: list[int], question:
                     claim, _text(passages, a) + " " + _text(passages, b), question, similar, context, about[i]
                 ):
                     return [(i, a[1], b[2])], ""
-    return [], (max(reasons, key=lambda r: r[0])[1] if reasons else "no passage states it")
+    if not reasons:
+        return [], "no passage states it"
+    _, why, best = max(reasons, key=lambda r: r[0])
+    # Words the rules could not match (a synonym WordNet does not list, a phrase for a word) are
+    # for the model to judge, on the one quote that shares most with the claim: "pulled out" for
+    # "backed out". Figures, negations, comparisons and names stay the rules' alone.
+    if judge is not None and undecided(why) and judge(claim, _text(passages, best)):
+        return [best], JUDGED
+    return [], why
+
+
+JUDGED = "judged"  # find_quotes' reason when the judge, not the rules, found the quote
 
 
 # A claim that needs two adjacent sentences must take at least this many of its words from each,
@@ -196,19 +214,20 @@ def _both_needed(claim: str, a: str, b: str) -> bool:
     return len(want & (ta - tb)) >= PAIR_MIN_WORDS and len(want & (tb - ta)) >= PAIR_MIN_WORDS
 
 
-def verify(draft: str, passages: list[Passage], question: str, similar: Similar | None = None) -> Verified:
+def verify(draft: str, passages: list[Passage], question: str, similar: Similar | None = None, judge: Judge | None = None) -> Verified:
     """Keep the sentences some quote states, cite exactly those quotes, and say why others went."""
     kept: list[tuple[str, list[Span]]] = []
     dropped: list[str] = []
     reasons: list[str] = []
-    recited = phantom = 0
+    recited = phantom = judged = 0
     context = " ".join(p.text for p in passages)
     for claim, cited in split_sentences(draft):
         valid = list(dict.fromkeys(n - 1 for n in cited if 1 <= n <= len(passages)))
         phantom += len(cited) - len([n for n in cited if 1 <= n <= len(passages)])
-        spans, why = find_quotes(claim, passages, valid, question, similar, context)
+        spans, why = find_quotes(claim, passages, valid, question, similar, context, judge)
         if spans:
             recited += any(sp[0] not in valid for sp in spans)
+            judged += why == JUDGED
             kept.append((claim, spans))
         else:
             dropped.append(claim)
@@ -231,7 +250,31 @@ def verify(draft: str, passages: list[Passage], question: str, similar: Similar 
     citations = [
         Citation(n, passages[sp[0]].source, sp[1], sp[2], _text(passages, sp), 1.0, passages[sp[0]]) for sp, n in numbering.items()
     ]
-    return Verified(" ".join(parts), citations, len(kept), dropped, recited, phantom, reasons)
+    return Verified(" ".join(parts), citations, len(kept), dropped, recited, phantom, reasons, judged)
+
+
+def model_judge(model, min_probability: float, usage: dict[str, float] | None = None) -> Judge:  # noqa: ANN001 - any qa.models.Model
+    """A `Judge` asking `model` one word: the claim is stated when the probability of "yes" (from
+    the reply's token probability; a hosted model without probabilities: its word) reaches
+    `min_probability`. Each call's token counts and milliseconds are added to `usage`."""
+    from qa.prompt import build_entail_messages
+
+    from qa.errors import EndpointDown
+
+    def judge(claim: str, quote: str) -> bool:
+        try:
+            reply = model.generate(build_entail_messages(claim, quote), 1).strip().lower()
+        except EndpointDown:  # the rules' word stands
+            return False
+        if usage is not None:
+            for k, v in (getattr(model, "last_usage", {}) or {}).items():
+                usage[k] = usage.get(k, 0) + v
+        logprobs = list(getattr(model, "last_logprobs", []) or [])
+        sure = math.exp(logprobs[0][1]) if logprobs else 1.0
+        p_yes = sure if reply.startswith("yes") else 1.0 - sure if reply.startswith("no") else 0.0
+        return p_yes >= min_probability
+
+    return judge
 
 
 def is_not_found(draft: str) -> bool:

@@ -1,6 +1,7 @@
 """The adversarial suite as a CI gate (issue 12): the verifier must block false drafts and keep faithful
-ones, overall and per perturbation type. No Chroma, no LLM; the embedder's word similarity is used,
-as `qa ask` uses it.
+ones, overall and per perturbation type. No Chroma; the embedder's word similarity is used, as `qa
+ask` uses it. The rules are gated alone (fast), and again with the packaged model as the judge of the
+words they cannot match (`llm`), as `qa ask` runs them.
 
 The sanity tests check the suite itself (that its passages are the real stored chunks and its faithful
 drafts are backed by their passages), so a gate failure means the verifier, not the data."""
@@ -144,6 +145,33 @@ def test_no_type_falls_below_its_floor(summary: dict, label: str, typ: str) -> N
     assert row["rate"] >= FLOORS[(label, typ)], f"{label}/{typ}: {row['ok']}/{row['n']}\n{A.markdown(summary)}"
 
 
+@pytest.fixture(scope="module")
+def judged() -> dict:
+    from qa.config import load_settings
+    from qa.models import load_model
+
+    settings = load_settings()
+    return A.summary(A.run(CASES, ROOT, load_model(settings.model, settings)))
+
+
+# With the model judging the words no rule matches (`entail_judge`), measured Dec 2: kept 86.6%.
+JUDGED_KEPT_FLOOR = 0.86
+
+
+@pytest.mark.llm
+@pytest.mark.parametrize("typ", sorted(t for label, t in FLOORS if label == "false"))
+def test_the_judge_lets_no_false_type_below_its_floor(judged: dict, typ: str) -> None:
+    """The judge can only keep what the rules dropped: every false type must still hold its floor."""
+    row = _row(judged, "false", typ)["all"]
+    assert row["rate"] >= FLOORS[("false", typ)], f"false/{typ}: {row['ok']}/{row['n']}\n{A.markdown(judged)}"
+
+
+@pytest.mark.llm
+def test_the_judge_keeps_faithful_drafts_the_rules_cannot_match(judged: dict, summary: dict) -> None:
+    row, rules = _row(judged, "faithful", "ALL")["all"], _row(summary, "faithful", "ALL")["all"]
+    assert row["rate"] >= JUDGED_KEPT_FLOOR and row["ok"] > rules["ok"], f"{row} (rules alone: {rules})\n{A.markdown(judged)}"
+
+
 def test_every_type_has_a_floor() -> None:
     assert {t for _, t in FLOORS} >= FALSE_TYPES | FAITHFUL_TYPES
 
@@ -154,7 +182,7 @@ def test_qa_eval_dispatches_the_suite() -> None:
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "qa", "eval", str(SUITE), "--json"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "qa", "eval", str(SUITE), "--json", "--model", "none"], capture_output=True, text=True, cwd=ROOT, timeout=120)
     out = json.loads(proc.stdout)
     assert len(out["rows"]) == len(CASES)
     missed = A.failures(out["summary"])

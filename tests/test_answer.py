@@ -254,3 +254,46 @@ def test_no_model_answers_with_evidence_sentences(make) -> None:  # noqa: ANN001
     a = make(None).ask("How much is annual trade between Russia and North Korea worth?")
     assert a.mode == "extractive" and "$100 million" in a.text
     assert a.to_json()["mode"] == "extractive"
+
+
+YES = [("yes", -0.05)]  # p(yes) ~ 0.95
+NO = [("no", -0.05)]  # p(yes) ~ 0.05
+QUESTION_STAY = "Why did Mr Kim stay in Pyongyang?"
+
+
+def test_a_word_no_rule_matches_is_judged_by_the_model_on_its_best_quote(make) -> None:  # noqa: ANN001
+    """"elected to stay" for "decided to stay": no rule matches "elected", so the model is asked
+    whether the quote states the sentence, and a sure "yes" keeps it, citing that quote."""
+    model = ScriptedModel().enqueue(cite("internal issues", "Mr Kim elected to stay in Pyongyang due to internal issues [{n}]."))
+    model.enqueue("yes", YES).enqueue("yes", YES)
+    a = make(model).ask(QUESTION_STAY)
+    assert a.mode == "generated" and a.verification is not None and a.verification.judged == 1 and a.to_json()["judged"] == 1
+    assert "judgement" in a.reason
+    asked = model.prompts[1][-1]["content"]
+    assert "Mr Kim elected to stay" in asked and "decided to stay in Pyongyang due to internal issues" in asked
+    assert [c.source for c in a.citations][:1] == ["kremlin.txt"]
+
+
+def test_an_unsure_or_negative_verdict_leaves_the_sentence_dropped(make) -> None:  # noqa: ANN001
+    for verdict in (("no", NO), ("yes", [("yes", -0.7)])):  # p(yes) 0.05; 0.50 < entail_judge_min
+        model = ScriptedModel().enqueue(cite("internal issues", "Mr Kim elected to stay in Pyongyang due to internal issues [{n}]."))
+        model.enqueue(*verdict)
+        a = make(model).ask(QUESTION_STAY)
+        assert a.mode != "generated" and "elected" in " ".join(a.verification.reasons)
+
+
+def test_the_judge_never_overrules_a_rule_that_found_something_wrong(make) -> None:  # noqa: ANN001
+    """A wrong name, an item added to a list: the rules decided, the model is not asked."""
+    for draft in (
+        "Mr Kim decided to stay in Moscow due to internal issues [{n}].",
+        "Mr Kim had decided to stay in Pyongyang due to internal issues and illness [{n}].",
+    ):
+        model = ScriptedModel().enqueue(cite("internal issues", draft))
+        a = make(model, relevance_judge=False).ask(QUESTION_STAY)
+        assert a.verification.kept == 0 and len(model.prompts) == 1, a.verification.reasons
+
+
+def test_the_entailment_judge_can_be_turned_off(make) -> None:  # noqa: ANN001
+    model = ScriptedModel().enqueue(cite("internal issues", "Mr Kim elected to stay in Pyongyang due to internal issues [{n}]."))
+    a = make(model, entail_judge=False, relevance_judge=False).ask(QUESTION_STAY)
+    assert a.verification.kept == 0 and len(model.prompts) == 1

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import SEEDS, both_stores, one_clean_error, run_qa
 
-KEYS = {"question", "answer", "abstained", "mode", "reason", "dropped", "citations", "model", "timings_ms"}
+KEYS = {"question", "answer", "abstained", "mode", "reason", "dropped", "judged", "citations", "model", "timings_ms"}
 
 
 def test_help_is_instant_and_lists_commands() -> None:

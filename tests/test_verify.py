@@ -366,3 +366,26 @@ def test_a_sentence_under_a_heading_is_about_what_the_heading_names() -> None:
     assert verify("If x is already in a, insort_right inserts it to the left of the leftmost x [1].", [doc], question).kept == 0
     assert verify("If x is already in a, lo inserts it to the left of the leftmost x [1].", [doc], question).kept == 0  # a parameter is not the heading's name
     assert [name for _, name in headings(doc)] == ["FUNCTIONS", "insort_left", "insort_right"]
+
+
+def test_a_judge_is_asked_only_where_no_rule_decided() -> None:
+    """The judge sees the claim and the one quote that shares most with it, and only when the
+    rules' sole objection is an unmatched word; a sibling swapped in, a span of time, a detail lent
+    by another sentence or a figure stay the rules' call."""
+    asked: list[tuple[str, str]] = []
+
+    def judge(claim: str, quote: str) -> bool:
+        asked.append((claim, quote))
+        return True
+
+    v = verify("A Kremlin spokesman explained that Mr Kim elected to stay in Pyongyang due to internal issues [1].", [KREMLIN], "Why?", None, judge)
+    assert v.kept == 1 and v.judged == 1 and len(asked) == 1 and asked[0][1] == KREMLIN.text and "elected" in asked[0][0]
+    asked.clear()
+    for draft in (
+        "Annual trade between Russia and North Korea is worth only about $100 billion [1].",  # a figure
+        "Weekly trade between Russia and North Korea is worth only about $100 million [1].",  # a span of time
+    ):
+        assert verify(draft, [TRADE], QUESTION, None, judge).kept == 0 and not asked, draft
+    near = lambda ws, pool: [0.9 if {w, *pool} >= {"coal", "oil"} else 0.0 for w in ws]  # noqa: E731 - MiniLM calls them close
+    oil = passage("Russia's main exports are oil and natural gas.", offset=0)
+    assert verify("Russia's main exports are coal and natural gas [1].", [oil], "What does Russia export?", near, judge).kept == 0 and not asked
