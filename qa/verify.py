@@ -7,7 +7,9 @@ same role, every added word). The quote is looked for first in the passages the 
 in two of them together (a sentence that merges two facts), then in any other passage (the sentence
 is re-cited); a sentence no quote states is dropped, with the reason. A quote under a heading (a
 line above an indented block, as in API references and definition lists, or a Markdown heading)
-may be named by it: the heading is what the quote is about. Quotes are cut from the stored
+may be named by it: the heading is what the quote is about. Where the rules' only objection is a
+word nothing in the quote matches (a synonym WordNet lacks, a phrase), a `Judge` — the model asked
+yes or no (`model_judge`) — may keep the sentence on the quote that shares most with it. Quotes are cut from the stored
 passage text by offset, so a quote is by construction the source text at those offsets.
 """
 
@@ -257,9 +259,8 @@ def model_judge(model, min_probability: float, usage: dict[str, float] | None = 
     """A `Judge` asking `model` one word: the claim is stated when the probability of "yes" (from
     the reply's token probability; a hosted model without probabilities: its word) reaches
     `min_probability`. Each call's token counts and milliseconds are added to `usage`."""
-    from qa.prompt import build_entail_messages
-
     from qa.errors import EndpointDown
+    from qa.prompt import build_entail_messages
 
     def judge(claim: str, quote: str) -> bool:
         try:
