@@ -502,10 +502,12 @@ def _content_ok(claim: str, quote: str, question: str, similar: Similar | None, 
     # added to what the quote lists, not the quote's word in other words
     toks = words(claim)
     for i, t in enumerate(toks):
-        if t in unmatched and any(
-            toks[j] in ("and", "or") and 0 <= j + (j - i) < len(toks) and stem(toks[j + (j - i)]) in have for j in (i - 1, i + 1) if 0 <= j < len(toks)
-        ):
-            return f"the quote does not say {t!r} (an item added to a list)"
+        if t not in unmatched:
+            continue
+        for step in (-1, 1):  # "gas and oil" or "oil and gas"
+            joined, item = i + step, i + 2 * step
+            if 0 <= item < len(toks) and toks[joined] in ("and", "or") and stem(toks[item]) in have:
+                return f"the quote does not say {t!r} (an item added to a list)"
     return f"{UNMATCHED} {unmatched[0]!r}"
 
 

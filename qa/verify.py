@@ -158,10 +158,10 @@ def find_quotes(
         # are equal) is the answer itself: the quote must say those words, not merely be near them.
         asked = question if adds_to(question, text) else ""
         for i in idxs:
+            if i not in heads:
+                heads[i] = headings(passages[i])
             for sp in _spans(passages[i], i):
                 quote = _text(passages, sp)
-                if i not in heads:
-                    heads[i] = headings(passages[i])
                 why = check(text, quote, asked, similar, context, about[i], _heading_above(heads[i], sp[1]))
                 if not why:
                     return sp
