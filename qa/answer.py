@@ -21,6 +21,7 @@ from qa.errors import EndpointDown, QAError
 from qa.claims import adds_to, similarity
 from qa.evidence import Pick, extract, rank_sentences, select
 from qa.models import Model
+from qa import roles
 from qa.prompt import ABSTAIN_TEXT, build_judge_messages, build_messages
 from qa.retrieve import Retriever
 from qa.text import content_terms
@@ -52,6 +53,8 @@ class Answerer:
         self.retriever = retriever
         self.model = model
         self.similar = similarity(retriever.embedder)
+        if model is not None:  # only a model's draft is parsed (qa/roles.py); extraction quotes verbatim
+            roles.warm()
 
     @property
     def model_name(self) -> str:

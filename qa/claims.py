@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from qa.roles import roles_ok
 from qa.synonyms import siblings, synonymous
 from qa.text import STOPWORDS, content_terms, stem, words
 
@@ -533,6 +534,9 @@ def check(claim: str, quote: str, question: str, similar: Similar | None = None,
         if why:
             return why
     why = _names_ok(claim, quote, question, context, about)
+    if why:
+        return why
+    why = roles_ok(claim, quote)
     if why:
         return why
     return _content_ok(claim, quote, question, similar, context, heading)
