@@ -11,8 +11,9 @@ A claim is supported only when every one of these holds:
 - comparison: a directional word of the claim (more/less, before/after, largest/smallest,
   rose/fell) has the same direction in the quote, of the same kind (a comparison does not vouch
   for a change: "more recently" says nothing of a rise), never the opposite;
-- names: every name the claim adds is in the quote, in the same role (who did what to whom, from
-  where to where: the preposition before it, and the order of bare names);
+- names: every name the claim adds is in the quote, in the same role: from where to where (the
+  preposition before it), and who did what to whom (subject, object and recipient of a verb the
+  claim and quote share, from a dependency parse: qa/roles.py);
 - content: every other word the claim adds (beyond the question) is in the quote, inflections
   matched by a Snowball stemmer, synonyms by a shared WordNet sense ("weighing" for
   "considering", qa/synonyms.py) and, when a word-similarity function is given, paraphrases
@@ -33,7 +34,7 @@ from functools import lru_cache
 
 from qa.roles import roles_ok
 from qa.synonyms import siblings, synonymous
-from qa.text import STOPWORDS, content_terms, stem, words
+from qa.text import STOPWORDS, content_terms, same_name, stem, words
 
 # word-similarity function: (claim words, quote words) -> best cosine per claim word
 Similar = Callable[[list[str], list[str]], list[float]]
@@ -257,14 +258,13 @@ def _comparison_ok(claim: str, quote: str, question: str) -> str:
 
 # Prepositions before a name, grouped by the role they give it: a claim may not move a name from
 # one group to another ("from Moscow to Pyongyang" is not "from Pyongyang to Moscow"; "trade with
-# China" is not "trade between China and…"). A name with a preposition also leaves the
-# subject/object order check, which is for bare names.
+# China" is not "trade between China and…"). Subjects and objects are read from the parse
+# (qa/roles.py).
 _ROLE_GROUPS = {
     "in": "at", "at": "at", "on": "at", "to": "to", "into": "to", "toward": "to", "towards": "to", "from": "from",
     "by": "by", "than": "than", "against": "against", "for": "for", "with": "with", "between": "between",
 }  # not "of": "a writer of Sino-NK" is "writes for Sino-NK"
 _ROLES = frozenset(_ROLE_GROUPS)
-_SPEECH = ("said", "say", "says", "according", "announc", "told", "report", "state", "add", "quot", "spokes", "claim")
 _NAME = re.compile(r"\b([A-Z][\w’'-]*(?:\s+(?:[A-Z][\w’'-]*|of|de|al))*)")
 
 
@@ -297,17 +297,9 @@ def names(text: str, known: str = "") -> list[str]:
     return list(dict.fromkeys(w for run in name_runs(text, known) for w in run))
 
 
-def _same_name(a: str, b: str) -> bool:
-    """"russia"/"russian", "korea"/"korean": one name, two word forms."""
-    if a == b:
-        return True
-    short, long = sorted((a, b), key=len)
-    return len(short) >= 4 and long.startswith(short) and len(long) - len(short) <= 3
-
-
 def _positions(name: str, tokens: list[str]) -> list[int]:
     exact = [i for i, t in enumerate(tokens) if t == name]
-    return exact or [i for i, t in enumerate(tokens) if _same_name(name, t)]
+    return exact or [i for i, t in enumerate(tokens) if same_name(name, t)]
 
 
 def _role(tokens: list[str], i: int) -> str:
@@ -340,14 +332,10 @@ def _cased(text: str) -> list[str]:
     return out if len(out) == len(low) else low
 
 
-def _speaker(tokens: list[str], i: int) -> bool:
-    return any(t.startswith(_SPEECH) for t in tokens[max(0, i - 3) : i + 4])
-
-
 def _contiguous(run: list[str], tokens: list[str]) -> bool:
     """Do the words of `run` stand together, in order, somewhere in `tokens`?"""
     n = len(run)
-    return any(all(_same_name(w, t) for w, t in zip(run, tokens[i : i + n])) for i in range(len(tokens) - n + 1))
+    return any(all(same_name(w, t) for w, t in zip(run, tokens[i : i + n])) for i in range(len(tokens) - n + 1))
 
 
 @lru_cache(maxsize=4)
@@ -367,7 +355,7 @@ def _names_ok(claim: str, quote: str, question: str, context: str = "", about: s
     pools = (set(words(quote)), _vocabulary(context), named)  # looked up in place: no copy of the evidence's words
 
     def spoken(w: str) -> bool:
-        return any(w in p for p in pools) or any(_same_name(w, x) for p in pools for x in p)
+        return any(w in p for p in pools) or any(same_name(w, x) for p in pools for x in p)
 
     runs = name_runs(re.sub(r"['’]s\b", ",", question), quote + " " + context)  # "Korea's GDP": two names
     asked = [a for run in runs if any(spoken(w) for w in run) for a in run]
@@ -376,9 +364,9 @@ def _names_ok(claim: str, quote: str, question: str, context: str = "", about: s
     qtok = [w.lstrip(",").lower() for w in qcased]
     ctok = [w.lstrip(",").lower() for w in ccased]
     qnames = names(quote, claim)
-    present = [n for n in cn if any(_same_name(n, q) for q in qnames) or _positions(n, qtok) or n in named]
+    present = [n for n in cn if any(same_name(n, q) for q in qnames) or _positions(n, qtok) or n in named]
     for n in cn:
-        if n not in present and not any(_same_name(n, a) for a in asked):
+        if n not in present and not any(same_name(n, a) for a in asked):
             return f"the name {n!r} is not in the quote"
     if cn and not present:  # names the question supplies may go unsaid, but not all of them
         return f"the quote is not about {cn[0]!r}"
@@ -394,7 +382,6 @@ def _names_ok(claim: str, quote: str, question: str, context: str = "", about: s
         for i in range(len(run) - 1):  # a word the quote lacks is the presence check's business
             if found[i] and found[i + 1] and not _contiguous(run[i : i + 2], qtok):
                 return f"{run[i]!r} and {run[i + 1]!r} are not one name in the quote"
-    placed = []
     # "Putin's invitation" is "an invitation from Putin": a possessive names no role to check
     possessive = {m.group(1).lower() for m in re.finditer(r"\b([\w-]+)['’]s\b", claim)}
     for n in cn:
@@ -409,20 +396,7 @@ def _names_ok(claim: str, quote: str, question: str, context: str = "", about: s
             return f"{n!r} has another role in the quote ({_role(ccased, cpos[0])!r})"
         if not crole and "" not in qroles and qroles & {"from", "to", "than", "between"}:  # not "by": "X reported" is "reported by X"
             return f"{n!r} has another role in the quote ({sorted(qroles)[0]!r})"
-        if not crole and "" in qroles and not _speaker(ctok, cpos[0]):
-            bare = [i for i in qpos if _role(qcased, i) == ""]
-            if not any(_speaker(qtok, i) for i in bare):
-                placed.append((cpos[0], bare[0], n))
-    # bare names on either side of one verb (subject and object): their order must agree, unless
-    # they are far apart, across a comma, or in a list ("Russia and China")
-    for (c1, q1, a), (c2, q2, b) in zip(placed, placed[1:]):
-        if (c1 < c2) == (q1 < q2) or a == b or abs(c1 - c2) > 8 or abs(q1 - q2) > 8:
-            continue
-        lo, hi = sorted((q1, q2))
-        between = qtok[lo + 1 : hi]
-        if any(t in ("and", "or", "nor", "&", "'s") for t in between):
-            continue
-        return f"{a!r} and {b!r} swap roles against the quote"
+    # who did what to whom among bare names (subject and object) is read from the parse: qa/roles.py
     return ""
 
 

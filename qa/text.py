@@ -72,3 +72,11 @@ def names(text: str) -> set[str]:
         if w not in STOPWORDS:
             out.add(w)
     return out
+
+
+def same_name(a: str, b: str) -> bool:
+    """"russia"/"russian", "korea"/"korean": one name, two word forms (lower case)."""
+    if a == b:
+        return True
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 4 and long.startswith(short) and len(long) - len(short) <= 3

@@ -114,7 +114,7 @@ def test_polarity_and_comparison() -> None:
 def test_names_must_be_in_the_quote_in_the_same_role() -> None:
     quote = "Putin invited Kim to Moscow, and the envoy flew from Pyongyang to Vladivostok."
     assert check("Putin invited Kim to Moscow.", quote, "Who invited whom?") == ""
-    assert "swap" in check("Kim invited Putin to Moscow.", quote, "Who invited whom?")
+    assert "object of 'invite'" in check("Kim invited Putin to Moscow.", quote, "Who invited whom?")
     assert check("The envoy flew from Vladivostok to Pyongyang.", quote, "Where did the envoy fly?")
     assert check("Xi invited Kim to Moscow.", quote, "Who invited whom?")
     # a name at the start of the sentence is a name too
