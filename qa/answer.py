@@ -53,8 +53,6 @@ class Answerer:
         self.retriever = retriever
         self.model = model
         self.similar = similarity(retriever.embedder)
-        if model is not None:  # only a model's draft is parsed (qa/roles.py); extraction quotes verbatim
-            roles.warm()
 
     @property
     def model_name(self) -> str:
@@ -78,6 +76,7 @@ class Answerer:
         if self.model is None:
             return self._extractive(question, clock, ranked, r.passages, "extractive", self.settings.extractive_min_score)
 
+        roles.warm()  # the parser verification needs loads while the model writes (a draft only)
         try:
             draft = self._generate(question, evidence, ranked, on_token)
         except EndpointDown as e:

@@ -19,6 +19,7 @@ check only blocks what it can show.
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -49,8 +50,17 @@ _loading = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _load():  # noqa: ANN202 - a spaCy Language
-    import spacy
-
+    # thinc, under spaCy, imports torch whenever it can: 1.5 s and ~250 MB that `qa ask` otherwise
+    # never pays (the embedder runs on ONNX), for a pipeline that runs on numpy. Where torch is not
+    # loaded yet, spaCy is imported as if it were absent; later imports of torch work as usual.
+    absent = "torch" not in sys.modules
+    if absent:
+        sys.modules["torch"] = None  # type: ignore[assignment]  # import torch -> ImportError
+    try:
+        import spacy
+    finally:
+        if absent and sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
     return spacy.load(MODEL, exclude=["ner"])  # names come from the claim's own capitals, not NER
 
 
@@ -59,12 +69,11 @@ def _nlp():  # noqa: ANN202
         return _load()
 
 
-def warm() -> threading.Thread:
+def warm() -> None:
     """Load the parser in the background (about 2 s: importing spaCy is most of it) while the
-    model writes its draft, so verification does not wait for it."""
-    t = threading.Thread(target=_nlp, name="qa-parser-warm-up", daemon=True)
-    t.start()
-    return t
+    model writes its draft, so verification does not wait for it. Once loaded, a no-op."""
+    if not _load.cache_info().currsize:
+        threading.Thread(target=_nlp, name="qa-parser-warm-up", daemon=True).start()
 
 
 @lru_cache(maxsize=2048)
