@@ -483,19 +483,22 @@ def _content_ok(claim: str, quote: str, question: str, similar: Similar | None, 
             joined, item = i + step, i + 2 * step
             if 0 <= item < len(toks) and toks[joined] in ("and", "or") and stem(toks[item]) in have:
                 return f"the quote does not say {t!r} (an item added to a list)"
-    return f"{UNMATCHED} {unmatched[0]!r}"
+    return Unmatched(f"{UNMATCHED} {unmatched[0]!r}")
 
 
-# The one failure no rule decided: a word of the claim that nothing in the quote matches (neither
-# the word, nor a synonym WordNet lists, nor a word close in meaning). Every other failure is a rule
-# finding something wrong (a figure, a negation, a name, a sibling swapped in, a detail lent by
-# another sentence), and is final.
 UNMATCHED = "the quote does not say"
+
+
+class Unmatched(str):
+    """The one failure no rule decided: a word of the claim that nothing in the quote matches
+    (neither the word, nor a synonym WordNet lists, nor a word close in meaning). Every other
+    failure is a rule finding something wrong (a figure, a negation, a name, a sibling swapped in,
+    a detail lent by another sentence), and is final — whatever its wording."""
 
 
 def undecided(why: str) -> bool:
     """Is this failure only an unmatched word, which a judge may overrule (`qa.verify.Judge`)?"""
-    return why.startswith(UNMATCHED) and not why.endswith(")")
+    return isinstance(why, Unmatched)
 
 
 def check(claim: str, quote: str, question: str, similar: Similar | None = None, context: str = "", about: str = "", heading: str = "") -> str:
