@@ -4,9 +4,11 @@ Word order cannot tell "Ushakov sent invitations to the leaders" from "the leade
 invitations to Ushakov" once a clause is long, passive, or inverted ("…, affirmed the expert John
 Delury, cited by the Post"). A dependency parse can: each verb's logical subject (its `nsubj`, or
 the object of its passive "by") and logical object (`dobj`, a passive subject, the noun a passive
-participle describes). A claim and its quote that share a verb must agree on who is which:
+participle describes), and recipient ("to …"). A claim and its quote that share a verb must agree
+on who is which:
 
-- a swap — the claim's subject is the quote's object of that verb, or the other way round;
+- a swap — the claim's subject is the quote's object or recipient of that verb, or the other way
+  round;
 - another actor — both give the verb a named subject, and the claim's is not the quote's, though
   the quote names it elsewhere ("South Korea has accepted" where the quote has "Kim has accepted …
   citing a South Korean source").
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from qa.errors import QAError
 from qa.text import same_name
 
 if TYPE_CHECKING:
@@ -61,7 +64,10 @@ def _load():  # noqa: ANN202 - a spaCy Language
     finally:
         if absent and sys.modules.get("torch", 0) is None:
             del sys.modules["torch"]
-    return spacy.load(MODEL, exclude=["ner"])  # names come from the claim's own capitals, not NER
+    try:
+        return spacy.load(MODEL, exclude=["ner"])  # names come from the claim's own capitals, not NER
+    except OSError as e:  # the pinned wheel is missing: verification cannot check roles
+        raise QAError(f"the parser {MODEL} is not installed ({e}); reinstall qa: pip install -e .") from e
 
 
 def _nlp():  # noqa: ANN202
@@ -70,15 +76,27 @@ def _nlp():  # noqa: ANN202
 
 
 def warm() -> None:
-    """Load the parser in the background (about 2 s: importing spaCy is most of it) while the
+    """Load the parser in the background (about 1 s: importing spaCy is most of it) while the
     model writes its draft, so verification does not wait for it. Once loaded, a no-op."""
     if not _load.cache_info().currsize:
-        threading.Thread(target=_nlp, name="qa-parser-warm-up", daemon=True).start()
+        threading.Thread(target=_warm, name="qa-parser-warm-up", daemon=True).start()
+
+
+def _warm() -> None:
+    try:
+        _nlp()
+    except Exception:  # noqa: BLE001 - the verifier's own call raises it, in the main thread
+        pass
+
+
+_parsing = threading.Lock()
 
 
 @lru_cache(maxsize=2048)
 def parse(text: str) -> Doc:
-    return _nlp()(_MARKER.sub(" ", text))  # "Delury[2]" would parse as one odd word
+    nlp = _nlp()
+    with _parsing:  # `qa serve` answers for two models at once; spaCy does not promise thread safety
+        return nlp(_MARKER.sub(" ", text))  # "Delury[2]" would parse as one odd word
 
 
 _MARKER = re.compile(r"\[\d+(?:,\s*\d+)*\]")

@@ -41,3 +41,20 @@ def test_the_claim_check_applies_the_roles() -> None:
     quote = "For the record, the committee sent its final report to the minister on Friday."
     assert check("The committee sent its final report to the minister.", quote, "Who sent the report?") == ""
     assert check("The minister sent its final report to the committee.", quote, "Who sent the report?")
+
+
+def test_a_missing_parser_is_one_clear_error(monkeypatch) -> None:  # noqa: ANN001
+    import pytest
+
+    from qa import roles
+    from qa.errors import QAError
+
+    monkeypatch.setattr(roles, "MODEL", "no_such_pipeline")
+    roles._load.cache_clear()
+    roles.parse.cache_clear()
+    try:
+        with pytest.raises(QAError, match="not installed"):
+            roles.parse("Kim went to Moscow on Friday.")
+    finally:
+        roles._load.cache_clear()  # the real pipeline loads again for the next test
+        roles.parse.cache_clear()
