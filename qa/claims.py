@@ -10,7 +10,8 @@ A claim is supported only when every one of these holds:
   asserted by the claim;
 - comparison: a directional word of the claim (more/less, before/after, largest/smallest,
   rose/fell) has the same direction in the quote, of the same kind (a comparison does not vouch
-  for a change: "more recently" says nothing of a rise), never the opposite;
+  for a change: "more recently" says nothing of a rise), never the opposite — and the word that
+  joins two clauses checked one by one (", before …") is not the opposite of their quotes';
 - names: every name the claim adds is in the quote, in the same role: from where to where (the
   preposition before it), and who did what to whom (subject, object and recipient of a verb the
   claim and quote share, from a dependency parse: qa/roles.py);
@@ -206,7 +207,8 @@ _DIRECTIONS = [
      {"less", "fewer", "lower", "smaller", "under", "below", "least", "smallest", "lowest", "minimum"}),
     ({"increas", "rise", "rose", "grow", "grew", "surg", "jump", "soar", "climb", "boom"},
      {"decreas", "fall", "fell", "drop", "shrink", "shrank", "collaps", "plung", "slump", "crash"}),
-    ({"before", "earlier", "prior", "preced", "first"}, {"after", "later", "follow", "subsequ", "last"}),
+    ({"before", "earlier", "prior", "preced"}, {"after", "later", "follow", "subsequ"}),
+    ({"first"}, {"last"}),  # an order in a series, not a time relation: "first visited" is no "before"
 ]
 
 
@@ -241,6 +243,10 @@ def _comparison_ok(claim: str, quote: str, question: str) -> str:
         moved = q_than & {stem(t) for t in ct[: ct.index("than")]}
         if (swapped or moved) and not (c_than & q_than):
             return f"the comparison is against {sorted(swapped or moved)[0]!r} in the claim, not in the quote"
+    return _directions_ok(claim, quote, question)
+
+
+def _directions_ok(claim: str, quote: str, question: str, only_opposite: bool = False) -> str:
     asked = {d for t in _toks(question) if (d := _direction(t))}
     have = {d for t in _toks(quote) if (d := _direction(t))}
     for t in _toks(claim):
@@ -251,9 +257,17 @@ def _comparison_ok(claim: str, quote: str, question: str) -> str:
             continue  # the question's own framing ("before I owe notice"), repeated
         if (d[0], -d[1]) in have:
             return f"{t!r} is the opposite of the quote"
-        if d not in asked:
+        if d not in asked and not only_opposite:
             return f"the quote does not say {t!r} (a comparison it does not make)"
     return ""
+
+
+def order_ok(claim: str, quotes: str, question: str) -> str:
+    """For a sentence whose clauses were checked one by one: the word that joined them ("…, before
+    Putin first visited…") is checked against all their quotes together, as no clause carries it.
+    Only a word turned into its opposite fails: clauses from two sentences may be joined by a
+    relation the writer infers."""
+    return _directions_ok(claim, quotes, question, only_opposite=True)
 
 
 # Prepositions before a name, grouped by the role they give it: a claim may not move a name from

@@ -19,7 +19,7 @@ import math
 import re
 from collections.abc import Callable
 from pathlib import Path
-from qa.claims import Similar, adds_to, check, undecided
+from qa.claims import Similar, adds_to, check, order_ok, undecided
 from qa.text import content_terms, stem
 from qa.prompt import ABSTAIN_TEXT
 from qa.types import Citation, Passage, Verified
@@ -174,7 +174,11 @@ def find_quotes(
         parts = clauses(claim)
         if len(parts) > 1:
             found = [first(c, cited) or first(c, others) for c in parts]
-            if all(found):
+            joined = " ".join(_text(passages, sp) for sp in dict.fromkeys(sp for sp in found if sp))
+            why = order_ok(claim, joined, question) if all(found) else ""
+            if why:
+                reasons.append((len(want), why, found[0]))
+            elif all(found):
                 # A clause that only restates the question ("Kim skipped Moscow because…") is
                 # checked like any other, but cites nothing: any sentence naming Kim "states" it,
                 # and a citation belongs to the quote that gives the answer.

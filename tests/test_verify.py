@@ -189,6 +189,18 @@ def test_a_comparison_cannot_be_turned_around() -> None:
     assert "comparison" in check("Sorting the list followed by a slice is faster than nsmallest.", quote, q)
 
 
+def test_the_word_joining_two_clauses_cannot_turn_the_order_around() -> None:
+    """A sentence divided into clauses at ", before" is checked clause by clause, so "before" is in
+    neither: it is checked against the clauses' quotes together. "first" orders a series; it does
+    not vouch for "before"."""
+    text = "The minister travelled to Berlin by train in 2001, but only after the chancellor first visited Paris in 2000."
+    p = passage(text, "travel.txt", 1000)
+    q = "When did the minister travel to Berlin?"
+    assert verify("The minister travelled to Berlin by train in 2001, after the chancellor first visited Paris in 2000 [1].", [p], q).kept == 1
+    v = verify("The minister travelled to Berlin by train in 2001, before the chancellor first visited Paris in 2000 [1].", [p], q)
+    assert v.kept == 0 and "opposite" in v.reasons[0]
+
+
 def test_a_title_cannot_move_to_another_name_of_the_quote() -> None:
     quote = "The envoy met Finance Minister Anna Berg, who handed Prime Minister Tom Lund a letter."
     q = "Whom did the envoy meet?"
