@@ -136,22 +136,23 @@ def frames(text: str) -> list[Frame]:
     def frame(verb: Token) -> Frame:
         return found.setdefault(verb.i, Frame(_verb(verb)))
 
+    def subject(verb: Token, tok: Token) -> None:
+        f = frame(verb)
+        f.subj |= _keys(tok)
+        f.named_subj = f.named_subj or _named(tok)
+
     for tok in parse(text):
         head = tok.head
         if tok.dep_ == "nsubj" and head.tag_ == "VBN" and head.dep_ in ("ccomp", "xcomp") and not any(c.dep_ == "aux" for c in head.children):
             frame(head).obj |= _keys(tok)  # a bare participle is passive: "had his uncle executed"
         elif tok.dep_ == "nsubj" and head.pos_ in ("VERB", "AUX"):
-            f = frame(head)
-            f.subj |= _keys(tok)
-            f.named_subj = f.named_subj or _named(tok)
+            subject(head, tok)
         elif tok.dep_ == "dobj" and _verb(head) == "say":
             continue  # what is said, or the speaker after an inverted quote ("…”, affirmed the expert")
         elif tok.dep_ in ("dobj", "nsubjpass") and head.pos_ in ("VERB", "AUX"):
             frame(head).obj |= _keys(tok)
         elif tok.dep_ == "pobj" and head.dep_ == "agent":
-            f = frame(head.head)
-            f.subj |= _keys(tok)
-            f.named_subj = f.named_subj or _named(tok)
+            subject(head.head, tok)
         elif tok.dep_ == "pobj" and head.lower_ == "to" and head.dep_ in ("dative", "prep"):
             verb = head.head.head if head.head.dep_ == "dobj" else head.head  # "sent invitations to …" either way
             if verb.pos_ == "VERB":
@@ -167,7 +168,6 @@ def _meet(a: set[str], b: set[str]) -> str:
 
 def roles_ok(claim: str, quote: str) -> str:
     """Why the quote gives the claim's actors other roles ("" when it does not, or cannot tell)."""
-    quote_words = {t.lower_ for t in parse(quote)}
     theirs = frames(quote)
     for c in frames(claim):
         same = [q for q in theirs if q.verb == c.verb]
@@ -181,7 +181,7 @@ def roles_ok(claim: str, quote: str) -> str:
             if x and not _meet(c.obj | c.to, q.obj | q.to):
                 return f"{x!r} is the subject of '{c.verb}' in the quote, not its object"
             if c.named_subj and q.named_subj:
-                x = next((w for w in sorted(c.subj) if any(same_name(w, y) for y in quote_words)), "")
+                x = next((w for w in sorted(c.subj) if any(same_name(w, t.lower_) for t in parse(quote))), "")
                 if x:
                     return f"the subject of '{c.verb}' in the quote is {sorted(q.subj)[0]!r}, not {x!r}"
     return ""

@@ -174,9 +174,7 @@ def find_quotes(
         parts = clauses(claim)
         if len(parts) > 1:
             found = [first(c, cited) or first(c, others) for c in parts]
-            joined = " ".join(_text(passages, sp) for sp in dict.fromkeys(sp for sp in found if sp))
-            why = order_ok(claim, joined, question) if all(found) else ""
-            if why:
+            if all(found) and (why := order_ok(claim, " ".join(_text(passages, sp) for sp in dict.fromkeys(found)), question)):
                 reasons.append((len(want), why, found[0]))
             elif all(found):
                 # A clause that only restates the question ("Kim skipped Moscow because…") is
