@@ -29,7 +29,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "evals" / "adversarial.jsonl"
-GOLD = {"seeds": ("evals/seeds.jsonl", "seeds"), "pydoc": ("evals/pydoc.jsonl", "evals/pydoc")}
+GOLD = {
+    f"{name}-{split}": (f"evals/{name}-{split}.jsonl", corpus)
+    for name, corpus in (("seeds", "seeds"), ("pydoc", "evals/pydoc"))
+    for split in ("dev", "test")
+}
 
 S0 = "seeds/000_a984c12c8d999f47.txt"
 S1 = "seeds/001_b4cd203a8e781f12.txt"

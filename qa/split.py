@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-SPLITTER_VERSION = "sentence-v2"
+SPLITTER_VERSION = "sentence-v3"
 
 
 @dataclass(frozen=True)
@@ -35,11 +35,28 @@ def _splitter(chunk_size: int, chunk_overlap: int, tokenizer: Callable[[str], li
     return SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap, tokenizer=tokenizer)
 
 
+# Abbreviations the English model lacks, after which a capitalised word does not start a sentence.
+_ABBREVIATIONS = ("e.g", "i.e", "cf", "vs", "approx", "fig")
+
+
 @lru_cache(maxsize=1)
 def _sentence_tokenizer() -> Callable[[str], list[str]]:
-    from llama_index.core.node_parser.text.utils import split_by_sentence_tokenizer
+    """NLTK's Punkt model for English, from the NLTK data llama-index ships. llama-index's own
+    sentence splitter uses an untrained Punkt that knows no abbreviation, so a quote ended at "a
+    member of the U.N." with "Security Council." left as the next sentence."""
+    from llama_index.core.node_parser.text.utils import split_by_sentence_tokenizer_internal
+    from llama_index.core.utils import globals_helper
+    from nltk.tokenize.punkt import PunktTokenizer
 
-    return split_by_sentence_tokenizer()
+    from qa.errors import QAError
+
+    globals_helper.wait_for_nltk_check()  # puts the bundled data on NLTK's path (nothing is downloaded)
+    try:
+        tokenizer = PunktTokenizer("english")
+    except LookupError:
+        raise QAError("NLTK's English sentence model (punkt_tab) is missing: unset NLTK_DATA or reinstall llama-index-core") from None
+    tokenizer._params.abbrev_types.update(_ABBREVIATIONS)  # noqa: SLF001 - NLTK's documented way is a new PunktParameters
+    return lambda text: split_by_sentence_tokenizer_internal(text, tokenizer)
 
 
 def sentence_spans(text: str, min_chars: int = 25) -> list[tuple[int, int]]:

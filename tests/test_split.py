@@ -44,6 +44,24 @@ def test_sentence_spans_merge_abbreviation_fragments() -> None:
     assert [text[s:e] for s, e in spans][0].startswith("Mr. Kim")
 
 
+def test_sentence_spans_do_not_end_at_abbreviations() -> None:
+    """A quote never ends inside a name or an example: "the U.N." / "Security Council." was two
+    quotes with llama-index's untrained Punkt, as was "the spectacle of Mr." / "Bush sitting…"."""
+    text = (
+        "Russia remains a veto-wielding member of the U.N. Security Council. Additionally, it borders North Korea. "
+        "Like the spectacle of Mr. Bush sitting next to Kim Jong-il, it was odd. "
+        "Pass a key function, e.g. str.lower, to compare them. The default is None."
+    )
+    got = [text[s:e] for s, e in sentence_spans(text)]
+    assert got == [
+        "Russia remains a veto-wielding member of the U.N. Security Council.",
+        "Additionally, it borders North Korea.",
+        "Like the spectacle of Mr. Bush sitting next to Kim Jong-il, it was odd.",
+        "Pass a key function, e.g. str.lower, to compare them.",
+        "The default is None.",
+    ]
+
+
 words = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=0, max_size=400)
 
 
