@@ -9,6 +9,7 @@ sentence without loading an NLP library at question time.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,7 +33,27 @@ class Chunk:
 def _splitter(chunk_size: int, chunk_overlap: int, tokenizer: Callable[[str], list]):  # noqa: ANN202
     from llama_index.core.node_parser import SentenceSplitter
 
+    _nltk_data()
     return SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap, tokenizer=tokenizer)
+
+
+@lru_cache(maxsize=1)
+def _nltk_data() -> None:
+    """llama-index's splitter and ours read NLTK data (stopwords, the English Punkt model) that
+    llama-index ships; NLTK_DATA, when set, is the only place it looks, and what is missing there it
+    tries to download (impossible offline: a screen of download errors, then a traceback)."""
+    where = os.environ.get("NLTK_DATA")
+    if not where:
+        return
+    from nltk.data import find
+
+    from qa.errors import QAError
+
+    for resource in ("corpora/stopwords", "tokenizers/punkt_tab/english"):
+        try:
+            find(resource, paths=[where])
+        except LookupError:
+            raise QAError(f"NLTK_DATA={where} lacks NLTK's {resource}: unset NLTK_DATA to use the copy llama-index ships") from None
 
 
 # Abbreviations the English model lacks, after which a capitalised word does not start a sentence.
@@ -48,13 +69,9 @@ def _sentence_tokenizer() -> Callable[[str], list[str]]:
     from llama_index.core.utils import globals_helper
     from nltk.tokenize.punkt import PunktTokenizer
 
-    from qa.errors import QAError
-
+    _nltk_data()
     globals_helper.wait_for_nltk_check()  # puts the bundled data on NLTK's path (nothing is downloaded)
-    try:
-        tokenizer = PunktTokenizer("english")
-    except LookupError:
-        raise QAError("NLTK's English sentence model (punkt_tab) is missing: unset NLTK_DATA or reinstall llama-index-core") from None
+    tokenizer = PunktTokenizer("english")
     tokenizer._params.abbrev_types.update(_ABBREVIATIONS)  # noqa: SLF001 - NLTK's documented way is a new PunktParameters
     return lambda text: split_by_sentence_tokenizer_internal(text, tokenizer)
 

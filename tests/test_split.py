@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -60,6 +61,20 @@ def test_sentence_spans_do_not_end_at_abbreviations() -> None:
         "Pass a key function, e.g. str.lower, to compare them.",
         "The default is None.",
     ]
+
+
+def test_nltk_data_elsewhere_is_one_clear_error(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """NLTK_DATA pointing at a folder without NLTK's data: one QAError, not a download attempt."""
+    from qa import split as split_module
+    from qa.errors import QAError
+
+    monkeypatch.setenv("NLTK_DATA", str(tmp_path))
+    split_module._nltk_data.cache_clear()
+    try:
+        with pytest.raises(QAError, match="NLTK_DATA"):
+            split_module._nltk_data()
+    finally:
+        split_module._nltk_data.cache_clear()  # checked again once monkeypatch restores NLTK_DATA
 
 
 words = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=0, max_size=400)
