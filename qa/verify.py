@@ -174,14 +174,16 @@ def find_quotes(
         parts = clauses(claim)
         if len(parts) > 1:
             found = [first(c, cited) or first(c, others) for c in parts]
-            if all(found) and (why := order_ok(claim, " ".join(_text(passages, sp) for sp in dict.fromkeys(found)), question)):
-                reasons.append((len(want), why, found[0]))
-            elif all(found):
-                # A clause that only restates the question ("Kim skipped Moscow because…") is
-                # checked like any other, but cites nothing: any sentence naming Kim "states" it,
-                # and a citation belongs to the quote that gives the answer.
-                told = [sp for c, sp in zip(parts, found) if adds_to(question, c)] or found
-                return list(dict.fromkeys(sp for sp in told if sp)), ""
+            if all(found):
+                why = order_ok(claim, " ".join(_text(passages, sp) for sp in dict.fromkeys(found)), question)
+                if why:
+                    reasons.append((len(want), why, found[0]))
+                else:
+                    # A clause that only restates the question ("Kim skipped Moscow because…") is
+                    # checked like any other, but cites nothing: any sentence naming Kim "states"
+                    # it, and a citation belongs to the quote that gives the answer.
+                    told = [sp for c, sp in zip(parts, found) if adds_to(question, c)] or found
+                    return list(dict.fromkeys(sp for sp in told if sp)), ""
         for i in idxs:
             spans = _spans(passages[i], i)
             for a, b in zip(spans, spans[1:]):
