@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from qa.roles import roles_ok
+from qa.roles import nominalised, roles_ok
 from qa.synonyms import siblings, synonymous
 from qa.text import STOPWORDS, content_terms, same_name, stem, words
 
@@ -408,7 +408,7 @@ def _names_ok(claim: str, quote: str, question: str, context: str = "", about: s
             crole = "" if "" in qroles else "from"
         if crole and "" not in qroles and crole not in qroles:
             return f"{n!r} has another role in the quote ({_role(ccased, cpos[0])!r})"
-        if not crole and "" not in qroles and qroles & {"from", "to", "than", "between"}:  # not "by": "X reported" is "reported by X"
+        if not crole and "" not in qroles and qroles & {"from", "to", "than", "between"} and not nominalised(claim, quote, n):  # not "by": "X reported" is "reported by X"
             return f"{n!r} has another role in the quote ({sorted(qroles)[0]!r})"
     # who did what to whom among bare names (subject and object) is read from the parse: qa/roles.py
     return ""

@@ -185,3 +185,32 @@ def roles_ok(claim: str, quote: str) -> str:
                 if x:
                     return f"the subject of '{c.verb}' in the quote is {sorted(q.subj)[0]!r}, not {x!r}"
     return ""
+
+
+# The preposition a noun made from a verb gives that verb's actors: "an invitation from Putin" is
+# "Putin invited", "a visit to Moscow" is "visited Moscow".
+_NOMINAL_PREP = {"subj": frozenset({"from", "by"}), "obj": frozenset({"to", "of"})}
+
+
+def nominalised(claim: str, quote: str, name: str) -> bool:
+    """Does the quote give `name` the role it has in the claim, through the noun of the claim's
+    verb ("Kim visited Moscow" on "Kim's visit to Moscow")? Where a preposition-role check finds the
+    claim's bare name behind "from" or "to" in the quote, this tells a paraphrase from a move
+    ("visited Pyongyang" on "a visit from Pyongyang" stays a move)."""
+    from qa.text import stem
+
+    def mine(doc) -> list:  # noqa: ANN001 - a spaCy Doc
+        return [t for t in doc if same_name(name, t.lower_)]
+
+    roles: dict[str, set[str]] = {}
+    for t in mine(parse(claim)):
+        if t.head.pos_ in ("VERB", "AUX") and t.dep_ in ("nsubj", "dobj"):
+            roles.setdefault("subj" if t.dep_ == "nsubj" else "obj", set()).add(stem(t.head.lemma_.lower()))
+    for t in mine(parse(quote)):
+        prep = t.head
+        if t.dep_ != "pobj" or prep.head.pos_ != "NOUN":
+            continue
+        for role, verbs in roles.items():
+            if prep.lower_ in _NOMINAL_PREP[role] and stem(prep.head.lemma_.lower()) in verbs:
+                return True
+    return False
