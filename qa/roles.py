@@ -200,7 +200,13 @@ def nominalised(claim: str, quote: str, name: str) -> bool:
     from qa.text import stem
 
     def mine(doc) -> list:  # noqa: ANN001 - a spaCy Doc
-        return [t for t in doc if same_name(name, t.lower_)]
+        out = []
+        for t in doc:
+            if same_name(name, t.lower_):
+                while t.dep_ == "compound" and t.head is not t:  # "Sarah" of "Sarah Klein"
+                    t = t.head
+                out.append(t)
+        return out
 
     roles: dict[str, set[str]] = {}
     for t in mine(parse(claim)):

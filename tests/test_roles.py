@@ -58,3 +58,12 @@ def test_a_missing_parser_is_one_clear_error(monkeypatch) -> None:  # noqa: ANN0
     finally:
         roles._load.cache_clear()  # the real pipeline loads again for the next test
         roles.parse.cache_clear()
+
+
+def test_the_noun_of_the_claims_verb_keeps_its_roles() -> None:
+    # a name behind "to"/"from" of the noun made from the claim's verb plays the verb's role
+    assert check("The mayor visited Lisbon in 2019.", "The mayor's visit to Lisbon in 2019 was brief.", "") == ""
+    assert check("Sarah Klein invited the mayor to the opening.", "The mayor received an invitation from Sarah Klein to the opening.", "") == ""
+    # the other preposition is a move, and a subject is not the one invited
+    assert check("The mayor visited Lisbon.", "The mayor's visit from Lisbon to Porto was brief.", "")
+    assert check("The mayor invited Sarah Klein.", "The mayor received an invitation from Sarah Klein.", "")
