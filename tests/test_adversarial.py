@@ -129,12 +129,12 @@ def test_wrong_source_by_omission_lacks_the_source() -> None:
 # regression below these floors. The targets (98% blocked, 95% kept: A.BLOCK_TARGET,
 # A.KEEP_TARGET) are not met yet; `qa eval evals/adversarial.jsonl` reports against them.
 FLOORS = {
-    ("false", "ALL"): 0.97, ("faithful", "ALL"): 0.79,
+    ("false", "ALL"): 0.97, ("faithful", "ALL"): 0.80,
     ("false", "comparative"): 1.0, ("false", "date"): 1.0, ("false", "entity-swap"): 0.83, ("false", "negation-added"): 1.0,
     ("false", "negation-dropped"): 1.0, ("false", "number-scale"): 1.0, ("false", "number-value"): 0.95, ("false", "place"): 0.95,
     # swaps: 0.70 / 0.71 until the dependency parse checked who did what to whom (qa/roles.py)
     ("false", "subject-object-swap"): 0.85, ("false", "unit"): 1.0, ("false", "unstated-detail"): 1.0, ("false", "wrong-source"): 1.0,
-    ("faithful", "merged"): 0.80, ("faithful", "reordered"): 0.85, ("faithful", "synonyms"): 0.60, ("faithful", "verbatim-shortened"): 0.96,
+    ("faithful", "merged"): 0.85, ("faithful", "reordered"): 0.85, ("faithful", "synonyms"): 0.60, ("faithful", "verbatim-shortened"): 0.96,
 }
 
 
@@ -154,7 +154,7 @@ def judged() -> dict:
 
 
 # With the model judging the words no rule matches (`entail_judge`), measured Dec 2: kept 86.6%.
-JUDGED_KEPT_FLOOR = 0.87
+JUDGED_KEPT_FLOOR = 0.88
 
 
 @pytest.mark.llm
