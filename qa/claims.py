@@ -405,7 +405,7 @@ def _names_ok(claim: str, quote: str, question: str, context: str = "", about: s
         crole = _ROLE_GROUPS.get(_role(ccased, cpos[0]), "")
         qroles = {_ROLE_GROUPS.get(_role(qcased, i), "") for i in qpos}
         if n in possessive and not crole and qroles <= {"", "from", "by"}:
-            crole = "" if "" in qroles else "from"
+            continue  # "Putin's invitation": the invitation from, or by, Putin
         if crole and "" not in qroles and crole not in qroles:
             return f"{n!r} has another role in the quote ({_role(ccased, cpos[0])!r})"
         if not crole and "" not in qroles and qroles & {"from", "to", "than", "between"} and not nominalised(claim, quote, n):  # not "by": "X reported" is "reported by X"

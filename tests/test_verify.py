@@ -125,6 +125,8 @@ def test_a_possessive_is_the_role_its_preposition_gives_but_order_still_counts()
     quote = "Kim has accepted an invitation from Russian President Vladimir Putin to attend a May ceremony."
     assert check("Kim had accepted Putin's invitation.", quote, "What did Kim accept?") == ""
     assert check("Kim had accepted Putin's invitation.", "Putin has accepted an invitation from Kim.", "What did Kim accept?")
+    # "by" as well as "from": whose decision it was
+    assert check("Berg's decision surprised the staff.", "The staff were surprised by Berg's decision.", "") == ""
 
 
 def test_a_bound_after_the_figure_counts_and_the_questions_own_framing_may_be_repeated() -> None:
