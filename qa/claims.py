@@ -282,23 +282,29 @@ _ROLES = frozenset(_ROLE_GROUPS)
 _NAME = re.compile(r"\b([A-Z][\w’'-]*(?:\s+(?:[A-Z][\w’'-]*|of|de|al))*)")
 
 
+def _bare(word: str) -> str:
+    """A capitalised word without its possessive: "Finland's" → "finland"."""
+    w = word.lower().replace("’", "'")
+    return w[:-2] if w.endswith("'s") else w.strip("'")
+
+
 def name_runs(text: str, known: str = "") -> list[list[str]]:
     """Capitalised words, run by run ("Russian Deputy Foreign Minister Igor Morgulov"). A
     capitalised word that opens a sentence is a name only where it is capitalised inside a sentence
     too, of `text` or of `known` ("Kim invited…" yes, "Following its invasion…" no: that is an
     ordinary word, checked as one)."""
-    inner = {m.group(1).lower() for m in re.finditer(r"(?<![.!?:]\s)(?<!^)(?<=\s)([A-Z][\w’'-]*)", f"{text} {known}")}
+    inner = {_bare(m.group(1)) for m in re.finditer(r"(?<![.!?:]\s)(?<!^)(?<=\s)([A-Z][\w’'-]*)", f"{text} {known}")}
     runs = []
     for m in _NAME.finditer(text):
         parts = [p for p in re.split(r"\s+", m.group(1)) if p[:1].isupper()]
         starts = m.start() == 0 or bool(re.search(r"[.!?:\n]\W*$", text[: m.start()]))
-        while parts and (parts[0].lower().strip("’'") in STOPWORDS or (starts and parts[0].lower() not in inner)):
+        # "Finland's leader…" opens with a name when "Finland" is capitalised elsewhere
+        while parts and (parts[0].lower().strip("’'") in STOPWORDS or (starts and _bare(parts[0]) not in inner)):
             parts.pop(0)
             starts = False
         run = []
         for p in parts:
-            w = p.lower().replace("’", "'")
-            w = w[:-2] if w.endswith("'s") else w.strip("'")
+            w = _bare(p)
             if w and w not in STOPWORDS and not w.isdigit():
                 run.append(w)
         if run:

@@ -127,6 +127,9 @@ def test_a_possessive_is_the_role_its_preposition_gives_but_order_still_counts()
     assert check("Kim had accepted Putin's invitation.", "Putin has accepted an invitation from Kim.", "What did Kim accept?")
     # "by" as well as "from": whose decision it was
     assert check("Berg's decision surprised the staff.", "The staff were surprised by Berg's decision.", "") == ""
+    # a sentence that opens with a possessive name still names it
+    assert check("Sweden's leader visited Finland.", "The leader of Sweden paid a visit to Finland.", "") == ""
+    assert check("Finland's leader visited Sweden.", "The leader of Sweden paid a visit to Finland.", "")
 
 
 def test_a_bound_after_the_figure_counts_and_the_questions_own_framing_may_be_repeated() -> None:
