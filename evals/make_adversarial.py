@@ -1,11 +1,11 @@
 """Build evals/adversarial.jsonl: false and faithful one-sentence drafts over the gold sets' answer
-sentences, to measure whether `qa.verify.verify` lets a subtly false claim through (issue 12).
+sentences, to measure whether `qa.check.verify.verify` lets a subtly false claim through (issue 12).
 
 Why this shape: a verifier is only as good as the hardest wrong draft it has seen, so each true answer
 sentence of the gold sets is perturbed along one dimension at a time (a number, its scale, a unit, a
 comparison, polarity, a name, a role, a date, a place, the source, an unstated detail), and each
 faithful paraphrase changes only wording a careful reader would accept. The passages the verifier sees
-are real chunks exactly as ingest stores them (qa.split with the embedder's tokenizer), so offsets and
+are real chunks exactly as ingest stores them (qa.index.split with the embedder's tokenizer), so offsets and
 sentence boundaries are the ones a real answer would be checked against.
 
 Each line: {"id", "split" (dev|test, by a stable hash of the gold id), "label" (false|faithful), "type",
@@ -13,7 +13,7 @@ Each line: {"id", "split" (dev|test, by a stable hash of the gold id), "label" (
 "start", "end", "sentences": [[start, end], ...] (absolute offsets, as stored)}], "supporting" (indices
 of passages that state the draft: for faithful drafts; for a false draft only where the claim is true
 and merely cited to the wrong passage), "stated_in" (false drafts: the passage holding the unperturbed
-sentence, if present), "gold_id"}. Scoring is in qa/adversarial.py.
+sentence, if present), "gold_id"}. Scoring is in qa/evaluation/adversarial.py.
 
 Deterministic: run `.venv/bin/python evals/make_adversarial.py` (needs the embedder's tokenizer, not the
 model); the test suite only reads the JSONL and the source files.
@@ -484,7 +484,7 @@ MERGED: list[tuple] = [
 
 def _tokenizer():  # noqa: ANN202
     from qa.config import Settings
-    from qa.embed import Embedder
+    from qa.index.embed import Embedder
 
     settings = Settings()
     return settings, Embedder(settings.embed_model).count_tokens
@@ -501,8 +501,8 @@ def _fact_res(gold_id: str, golds: dict) -> list[re.Pattern]:
 
 
 def main() -> int:
-    from qa.load import read
-    from qa.split import split
+    from qa.index.load import read
+    from qa.index.split import split
 
     settings, count = _tokenizer()
     golds: dict[str, dict] = {}

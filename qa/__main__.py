@@ -1,3 +1,3 @@
-from qa.entry import main
+from qa.interfaces.entry import main
 
 main()

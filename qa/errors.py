@@ -1,6 +1,6 @@
 """One exception type for problems the user can fix.
 
-The CLI turns a QAError into a single line on stderr and a non-zero exit (`qa/entry.py`); anything
+The CLI turns a QAError into a single line on stderr and a non-zero exit (`qa/interfaces/entry.py`); anything
 else is a bug and keeps its traceback.
 """
 

@@ -1,4 +1,4 @@
-"""Where qa keeps its data. Its own small module because the lean `qa ask` path (qa/entry.py)
+"""Where qa keeps its data. Its own small module because the lean `qa ask` path (qa/interfaces/entry.py)
 needs it before anything heavy is imported."""
 
 from __future__ import annotations

@@ -133,7 +133,7 @@ def main() -> None:
     if args.gguf:
         gguf = Path(args.gguf)
     else:
-        from qa.models import PACKAGED
+        from qa.answer.models import PACKAGED
 
         gguf = PACKAGED["qwen2.5-1.5b"].ensure()
     server, url = start(gguf, args.port, args.api_key, args.threads)

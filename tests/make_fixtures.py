@@ -132,7 +132,7 @@ def compare(path: Path, repeat: int = 5) -> None:
     for name in ORDER:
         for p in _paragraphs(name)[1:]:
             sentences += [s for s in re.split(r"(?<=[.!?])\s+", p) if len(s) > 40]
-    from qa.load import clean_pages
+    from qa.index.load import clean_pages
     norm = lambda t: re.sub(r"\s+", " ", t.replace("\u00ad", "")).strip()  # noqa: E731
     print(f"{path.name}: {info['pages']} pages, {len(sentences)} sentences over 40 chars")
     print(f"{'library':<20} {'ms/page':>8} {'sentences intact, in order':>27} {'words split by -':>17} {'header/footer lines':>20}")

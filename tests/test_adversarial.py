@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from qa import adversarial as A
+from qa.evaluation import adversarial as A
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITE = ROOT / "evals" / "adversarial.jsonl"
@@ -75,9 +75,9 @@ def test_passages_are_the_chunks_ingest_stores() -> None:
     """If the splitter or chunk settings change, the suite no longer shows the verifier what it would
     see: regenerate it with evals/make_adversarial.py."""
     from qa.config import Settings
-    from qa.embed import Embedder
-    from qa.load import read
-    from qa.split import split
+    from qa.index.embed import Embedder
+    from qa.index.load import read
+    from qa.index.split import split
 
     settings = Settings()
     count = Embedder(settings.embed_model).count_tokens
@@ -132,7 +132,7 @@ FLOORS = {
     ("false", "ALL"): 0.97, ("faithful", "ALL"): 0.80,
     ("false", "comparative"): 1.0, ("false", "date"): 1.0, ("false", "entity-swap"): 0.83, ("false", "negation-added"): 1.0,
     ("false", "negation-dropped"): 1.0, ("false", "number-scale"): 1.0, ("false", "number-value"): 0.95, ("false", "place"): 0.95,
-    # swaps: 0.70 / 0.71 until the dependency parse checked who did what to whom (qa/roles.py)
+    # swaps: 0.70 / 0.71 until the dependency parse checked who did what to whom (qa/check/roles.py)
     ("false", "subject-object-swap"): 0.85, ("false", "unit"): 1.0, ("false", "unstated-detail"): 1.0, ("false", "wrong-source"): 1.0,
     ("faithful", "merged"): 0.85, ("faithful", "reordered"): 0.85, ("faithful", "synonyms"): 0.60, ("faithful", "verbatim-shortened"): 0.96,
 }
@@ -147,7 +147,7 @@ def test_no_type_falls_below_its_floor(summary: dict, label: str, typ: str) -> N
 @pytest.fixture(scope="module")
 def judged() -> dict:
     from qa.config import load_settings
-    from qa.models import load_model
+    from qa.answer.models import load_model
 
     settings = load_settings()
     return A.summary(A.run(CASES, ROOT, load_model(settings.model, settings)))

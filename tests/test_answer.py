@@ -10,13 +10,13 @@ import re
 
 import pytest
 
-from qa.answer import Answerer
+from qa.answer.answer import Answerer
 from qa.config import Settings
 from qa.errors import EndpointDown
-from qa.models import ScriptedModel
-from qa.prompt import ABSTAIN_TEXT
-from qa.retrieve import Retrieval
-from qa.split import sentence_spans
+from qa.answer.models import ScriptedModel
+from qa.answer.prompt import ABSTAIN_TEXT
+from qa.answer.retrieve import Retrieval
+from qa.index.split import sentence_spans
 from qa.types import Passage
 
 DOCS = {
@@ -53,7 +53,7 @@ class ListRetriever:
 
 @pytest.fixture(scope="module")
 def embedder():  # noqa: ANN201
-    from qa.embed import Embedder
+    from qa.index.embed import Embedder
 
     return Embedder("all-MiniLM-L6-v2", prefer_onnx=False)
 

@@ -55,7 +55,7 @@ def test_terminal_chat_follow_up_show_cancel_exit(seeded: Path) -> None:
     assert child.exitstatus == 0
 
 
-# Follow-up detection, with phrasings that appear nowhere in qa/chat.py.
+# Follow-up detection, with phrasings that appear nowhere in qa/interfaces/chat.py.
 @pytest.mark.parametrize(
     "question",
     ["Why?", "How so?", "And the year after?", "What did the spokesman say next?", "Which newspaper printed the claim first?",
@@ -64,7 +64,7 @@ def test_terminal_chat_follow_up_show_cancel_exit(seeded: Path) -> None:
 def test_questions_that_lean_on_the_conversation_are_rewritten(question: str) -> None:
     from types import SimpleNamespace
 
-    from qa.chat import Conversation, Turn
+    from qa.interfaces.chat import Conversation, Turn
     from qa.config import load_settings
 
     class Rewriter:  # stands in for the LLM only: records what it is asked to rewrite

@@ -148,7 +148,7 @@ def test_a_misspelt_setting_is_one_clear_error_naming_the_closest(qa_home: Path,
 
 
 def test_the_lean_ask_path_takes_only_what_it_understands_for_certain() -> None:
-    from qa.entry import parse_ask
+    from qa.interfaces.entry import parse_ask
 
     assert parse_ask(["ask", "--json", "-m", "none", "--passages=3", "Why?"]) == {
         "json": True, "verbose": False, "model": "none", "passages": 3, "question": "Why?"}

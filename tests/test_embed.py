@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from qa.embed import Embedder, export_onnx, onnx_path
+from qa.index.embed import Embedder, export_onnx, onnx_path
 
 TEXTS = [
     "Why did Kim skip Moscow?",

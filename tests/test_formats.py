@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import one_clean_error, run_qa
-from qa.load import SkipFile, discover, join_pages, page_label, read
+from qa.index.load import SkipFile, discover, join_pages, page_label, read
 
 LICENSE = (Path(__file__).resolve().parents[1] / "seeds" / "001_b4cd203a8e781f12.txt").read_text(encoding="utf-8")
 
@@ -124,8 +124,8 @@ def test_a_mixed_folder_ingests_in_one_command_with_exact_offsets(tmp_path: Path
     """Every supported format in one folder: all indexed, and every stored chunk is the document's
     text at its offsets (the text `qa show` prints)."""
     from qa.config import load_settings
-    from qa.ingest import ingest
-    from qa.store import Store
+    from qa.index.ingest import ingest
+    from qa.index.store import Store
 
     docs = tmp_path / "docs"
     docs.mkdir()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from conftest import run_qa
 from qa.config import load_settings
-from qa.ingest import ingest
-from qa.retrieve import Retriever
+from qa.index.ingest import ingest
+from qa.answer.retrieve import Retriever
 
 Q = "When did the Quokka Lane bridge open?"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.evals import matches
+from qa.evaluation.evals import matches
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = {"seeds-dev.jsonl": ROOT / "seeds", "pydoc-dev.jsonl": ROOT / "evals" / "pydoc"}
@@ -38,7 +38,7 @@ def test_seed_gold_covers_every_article_and_enough_unanswerables() -> None:
 
 
 def test_conversation_facts_appear_in_their_sources() -> None:
-    from qa.evals import is_conversation_file, load_conversations
+    from qa.evaluation.evals import is_conversation_file, load_conversations
 
     path = ROOT / "evals" / "conversations.jsonl"
     assert is_conversation_file(path) and not is_conversation_file(ROOT / "evals" / "seeds-dev.jsonl")

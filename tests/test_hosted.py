@@ -25,11 +25,11 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, run_qa
-from qa.answer import Answerer
+from qa.answer.answer import Answerer
 from qa.config import load_settings
 from qa.errors import EndpointDown, QAError
-from qa.models import load_model
-from qa.retrieve import Retriever
+from qa.answer.models import load_model
+from qa.answer.retrieve import Retriever
 
 CASSETTES = Path(__file__).parent / "cassettes" / "test_hosted"
 SERVER_PORT = 18431  # fixed, so re-recorded cassettes differ only where the exchange did
@@ -89,7 +89,7 @@ def server_url(record_mode: str):  # noqa: ANN201
         yield url
         return
     from llama_server import start
-    from qa.models import PACKAGED
+    from qa.answer.models import PACKAGED
 
     server, url = start(PACKAGED[MODEL].ensure(), SERVER_PORT, api_key=TEST_KEY)
     yield url
@@ -278,7 +278,7 @@ def test_connection_refused_falls_back_to_extractive(seeded: Path, monkeypatch: 
 def test_chat_with_endpoint_down_falls_back_for_rewrite_and_answer(retriever: Retriever) -> None:
     """In chat the hosted model also rewrites follow-ups; with the endpoint down and the extractive
     fallback, both the rewrite and the answer carry on without it."""
-    from qa.chat import Conversation
+    from qa.interfaces.chat import Conversation
 
     with _dead_port() as s:
         url = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
@@ -353,7 +353,7 @@ def test_hosted_model_loads_without_network_or_openai_import() -> None:
     assert m is not None and m.name == "openai:some-model"
     with pytest.raises(QAError, match="openai:NAME"):
         load_model("openai:", load_settings())
-    code = "import sys, qa.cli, qa.models, qa.answer; assert 'openai' not in sys.modules"
+    code = "import sys, qa.interfaces.cli, qa.answer.models, qa.answer.answer; assert 'openai' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
 
 

@@ -10,9 +10,9 @@ import pytest
 from conftest import SEEDS, both_stores
 from qa.config import load_settings
 from qa.errors import QAError
-from qa.ingest import ingest
-from qa.retrieve import Retriever
-from qa.store import Store
+from qa.index.ingest import ingest
+from qa.answer.retrieve import Retriever
+from qa.index.store import Store
 
 pytestmark = both_stores  # every test here runs against the embedded store and a real Chroma server
 
@@ -81,7 +81,7 @@ def test_failed_ingest_leaves_store_exactly_as_it_was(corpus: Path, monkeypatch:
     (corpus / "004_d1e3b79279d3dec7.txt").write_text("Completely new text about a summit in 2016.\n", encoding="utf-8")
     (corpus / "later.txt").write_text("Another new document about the Yalu River bridge.\n", encoding="utf-8")
 
-    import qa.ingest as ingest_mod
+    import qa.index.ingest as ingest_mod
 
     real_write = ingest_mod._write
     calls = {"n": 0}

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from qa.answer import Answerer
+from qa.answer.answer import Answerer
 from qa.config import load_settings
-from qa.models import load_model
-from qa.retrieve import Retriever
+from qa.answer.models import load_model
+from qa.answer.retrieve import Retriever
 
 pytestmark = pytest.mark.llm
 

@@ -14,8 +14,8 @@ import pytest
 
 from qa.config import load_settings
 from qa.errors import QAError
-from qa.lock import LOCKS, Lease, pid_space
-from qa.store import Store
+from qa.index.lock import LOCKS, Lease, pid_space
+from qa.index.store import Store
 
 pytestmark = pytest.mark.parametrize("store_mode", ["server"], indirect=True)
 
@@ -127,7 +127,7 @@ def test_a_lease_from_another_machine_or_container_with_this_hostname_is_not_tak
 def test_an_ingest_whose_lease_was_taken_over_commits_nothing(tmp_path: Any, locks: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
 
-    import qa.ingest as ingest_mod
+    import qa.index.ingest as ingest_mod
     from conftest import SEEDS
 
     docs = tmp_path / "docs"

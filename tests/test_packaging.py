@@ -29,7 +29,8 @@ def test_wheel_installs_into_a_fresh_venv_and_answers_from_another_directory(see
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)
-    shutil.copytree(ROOT / "qa", src / "qa", ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in ("qa", "prompts"):  # prompts/ is top level in the checkout, qa.prompts in the wheel
+        shutil.copytree(ROOT / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__"))
     wheels = tmp_path / "wheels"
     _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q", "-w", wheels, src, cwd=tmp_path)
     wheel = next(wheels.glob("qa-*.whl"))
@@ -46,7 +47,7 @@ def test_wheel_installs_into_a_fresh_venv_and_answers_from_another_directory(see
     (elsewhere / "docs").mkdir(parents=True)
     shutil.copy(SEEDS / "001_b4cd203a8e781f12.txt", elsewhere / "docs" / "trade.txt")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    check = "import qa, qa.prompt; print(qa.__file__); print(len(qa.prompt.build_messages('Why?', [])[1]['content']))"
+    check = "import qa, qa.answer.prompt; print(qa.__file__); print(len(qa.answer.prompt.build_messages('Why?', [])[1]['content']))"
     where, prompt_chars = _run(py, "-c", check, cwd=elsewhere, env=env).stdout.split()
     assert Path(where).is_relative_to(venv), where  # the wheel's qa, not the checkout's
     assert int(prompt_chars) > 100  # the packaged prompt templates load

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SEEDS, one_clean_error, run_qa
-from qa.prompt import build_messages
+from qa.answer.prompt import build_messages
 from qa.types import Passage
 
 HOSTILE = (
@@ -68,11 +68,11 @@ INJECTED = {
 def test_injected_documents_are_not_followed(seeded: Path, tmp_path: Path) -> None:
     """Hostile files ingested beside the seeds: ordinary answers keep their facts and cite only
     what supports them; the injected instructions are never obeyed."""
-    from qa.answer import Answerer
+    from qa.answer.answer import Answerer
     from qa.config import load_settings
-    from qa.ingest import ingest
-    from qa.models import load_model
-    from qa.retrieve import Retriever
+    from qa.index.ingest import ingest
+    from qa.answer.models import load_model
+    from qa.answer.retrieve import Retriever
 
     docs = tmp_path / "hostile"
     docs.mkdir()
@@ -197,7 +197,7 @@ def test_huge_file_named_directly_is_refused_without_reading_it(tmp_path: Path, 
 
 def _store_state() -> tuple[dict, list[str]]:
     from qa.config import load_settings
-    from qa.store import Store
+    from qa.index.store import Store
 
     corpus = Store(load_settings()).open("default")
     return {s: r.sha256 for s, r in corpus.file_records().items()}, sorted(corpus.chunks.get(include=[])["ids"])
@@ -282,7 +282,7 @@ def test_rebuild_moves_a_damaged_store_only_while_holding_the_ingest_lock(seeded
 
 def test_store_from_another_version_is_refused_until_rebuilt(seeded: Path) -> None:
     from qa.config import load_settings
-    from qa.store import Store
+    from qa.index.store import Store
 
     store = Store(load_settings())
     entry = store.catalog_entry("default")

@@ -1,9 +1,9 @@
-"""Who did what to whom, read from spaCy's parse (qa/roles.py), with the real packaged parser."""
+"""Who did what to whom, read from spaCy's parse (qa/check/roles.py), with the real packaged parser."""
 
 from __future__ import annotations
 
-from qa.claims import check
-from qa.roles import frames, roles_ok
+from qa.check.claims import check
+from qa.check.roles import frames, roles_ok
 
 
 def test_subject_and_recipient_cannot_change_places() -> None:
@@ -46,7 +46,7 @@ def test_the_claim_check_applies_the_roles() -> None:
 def test_a_missing_parser_is_one_clear_error(monkeypatch) -> None:  # noqa: ANN001
     import pytest
 
-    from qa import roles
+    from qa.check import roles
     from qa.errors import QAError
 
     monkeypatch.setattr(roles, "MODEL", "no_such_pipeline")

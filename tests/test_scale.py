@@ -20,7 +20,7 @@ import pytest
 
 from conftest import ROOT, SEEDS, both_stores, run_qa
 from qa.config import load_settings
-from qa.store import Store
+from qa.index.store import Store
 
 pytestmark = both_stores
 
@@ -233,7 +233,7 @@ def test_another_machine_asks_with_nothing_local(tmp_path: Path, monkeypatch: py
     answer = json.loads(proc.stdout)
     assert "100 million" in answer["answer"] and answer["citations"]
     assert not (other_home / "chroma").exists()
-    from qa.retrieve import Retriever
+    from qa.answer.retrieve import Retriever
 
     r = Retriever(load_settings())
     assert r.retrieve("Morgulov Pyongyang").passages  # forces the BM25 index, paged out of the server
@@ -244,9 +244,9 @@ def test_a_reader_never_sees_part_of_a_file(tmp_path: Path, monkeypatch: pytest.
     """Files of many chunks, each written to Chroma in several writes: with the ingest paused after
     writing part of a file's chunks, a reader (dense and BM25 retrieval) sees none of that file and
     all of every committed one; once the ingest ends, all of every file."""
-    import qa.ingest as ingest_mod
-    from qa.ingest import ingest
-    from qa.retrieve import Retriever
+    import qa.index.ingest as ingest_mod
+    from qa.index.ingest import ingest
+    from qa.answer.retrieve import Retriever
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -301,6 +301,6 @@ def test_a_reader_never_sees_part_of_a_file(tmp_path: Path, monkeypatch: pytest.
 
 
 def _shown(source: str) -> str:
-    from qa.store import shown
+    from qa.index.store import shown
 
     return shown(source)

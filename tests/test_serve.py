@@ -29,7 +29,7 @@ def _free_port() -> int:
 
 
 def start_server(*args: str, env: dict | None = None) -> tuple[subprocess.Popen, str]:
-    from qa.bench import start_server as start
+    from qa.evaluation.bench import start_server as start
 
     return start(["--model", "none", *args], env or os.environ.copy(), timeout=120)
 
@@ -114,7 +114,7 @@ def test_ask_and_chat_through_the_server_print_what_in_process_prints(server: st
         return call(server, "/v1/status")[1]["queues"].get("none", {}).get("answered", 0)
 
     for args in (["ask", "--model", "none", Q], ["ask", "--json", "-v", "--model", "none", Q]):
-        lean = run_qa(*args)  # found through $QA_HOME/server.json, answered by qa/entry.py
+        lean = run_qa(*args)  # found through $QA_HOME/server.json, answered by qa/interfaces/entry.py
         (seeded / "config.toml").write_text("", encoding="utf-8")  # a settings file: the full CLI reads it
         full = run_qa(*args)
         (seeded / "config.toml").unlink()
@@ -131,7 +131,7 @@ def test_ask_and_chat_through_the_server_print_what_in_process_prints(server: st
     assert answered() == 4  # the four without --no-server went through the server
 
     # The lean path really is lean: it answers without importing the CLI's libraries.
-    probe = "import sys; sys.argv = ['qa', *sys.argv[1:]]; from qa.entry import main; main(); print(sorted(m for m in ('typer', 'pydantic', 'rich') if m in sys.modules), file=sys.stderr)"
+    probe = "import sys; sys.argv = ['qa', *sys.argv[1:]]; from qa.interfaces.entry import main; main(); print(sorted(m for m in ('typer', 'pydantic', 'rich') if m in sys.modules), file=sys.stderr)"
     out = subprocess.run([sys.executable, "-c", probe, "ask", "--json", "--model", "none", Q], capture_output=True, text=True, env=os.environ.copy())
     assert out.returncode == 0 and out.stderr.strip() == "[]", out.stderr
     assert answered() == 5
@@ -181,10 +181,10 @@ def test_token_off_loopback_and_on(seeded: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def test_queue_is_fair_bounded_and_cancellable() -> None:
-    """The per-model queue itself (qa.server.Slot), driven by real threads: first come first
+    """The per-model queue itself (qa.interfaces.server.Slot), driven by real threads: first come first
     served, 429 beyond capacity with a Retry-After, a cancelled request frees its place and tells
     the running work to stop."""
-    from qa.server import Busy, Slot
+    from qa.interfaces.server import Busy, Slot
 
     async def scenario() -> None:
         slot = Slot(capacity=1)

@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import SEEDS
-from qa.embed import Embedder
-from qa.split import sentence_spans, split
+from qa.index.embed import Embedder
+from qa.index.split import sentence_spans, split
 
 TOKENS = Embedder("all-MiniLM-L6-v2").count_tokens
 
@@ -65,7 +65,7 @@ def test_sentence_spans_do_not_end_at_abbreviations() -> None:
 
 def test_nltk_data_elsewhere_is_one_clear_error(tmp_path, monkeypatch) -> None:  # noqa: ANN001
     """NLTK_DATA pointing at a folder without NLTK's data: one QAError, not a download attempt."""
-    from qa import split as split_module
+    from qa.index import split as split_module
     from qa.errors import QAError
 
     monkeypatch.setenv("NLTK_DATA", str(tmp_path))

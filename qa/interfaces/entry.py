@@ -63,12 +63,12 @@ def lean_ask(args: list[str]) -> bool:
 
     if (qa_home() / "config.toml").exists():
         return False
-    from qa.client import reach
+    from qa.interfaces.client import reach
 
     remote = reach(os.environ.get("QA_SERVER_URL") or None, os.environ.get("QA_SERVER_TOKEN") or None)
     if remote is None:
         return False  # no server: in-process answering needs the full CLI anyway
-    from qa import render
+    from qa.interfaces import render
 
     answer = remote.ask(opts["question"], collection=opts.get("collection"), model=opts.get("model"),
                         passages=opts.get("passages"), fallback=opts.get("fallback"))
@@ -80,7 +80,7 @@ def main() -> None:
     """Every `qa` command ends here: a QAError is one line and its exit code, never a traceback."""
     try:
         if not lean_ask(sys.argv[1:]):
-            from qa.cli import app
+            from qa.interfaces.cli import app
 
             app()
     except QAError as e:

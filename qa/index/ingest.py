@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.config import Settings
-from qa.embed import Embedder
+from qa.index.embed import Embedder
 from qa.errors import QAError
-from qa.load import LOADER_VERSION, Document, SkipFile, discover, read
-from qa.split import SPLITTER_VERSION, split
-from qa.store import Corpus, FileRecord, Store, fingerprint, pages, shown, source_key, validate_collection_name
+from qa.index.load import LOADER_VERSION, Document, SkipFile, discover, read
+from qa.index.split import SPLITTER_VERSION, split
+from qa.index.store import Corpus, FileRecord, Store, fingerprint, pages, shown, source_key, validate_collection_name
 
 STAGES = ("read", "split", "embed", "write")
 EMBED_STEP = 256  # chunks embedded and added per Chroma write; a big file spans several writes
@@ -91,7 +91,7 @@ def ingest(
 ) -> Summary:
     """Index `paths` into `settings.collection`. `on_commit` is called after each committed batch.
     `embedder` lets a long-lived caller (`--watch`) load the model once."""
-    from qa.lock import ingest_lock
+    from qa.index.lock import ingest_lock
 
     t0 = time.perf_counter()
     name = validate_collection_name(settings.collection)
@@ -199,7 +199,7 @@ class _Run:
             self.progress("", self.total, self.total, summary.chunks)
         self.store.drop_stale(name, keep={corpus.meta["chunks"], corpus.meta["files"]})
         if summary.files:
-            from qa.embed import export_onnx
+            from qa.index.embed import export_onnx
 
             export_onnx(self.embedder.path)  # once per model: makes `qa ask` start fast
         return summary

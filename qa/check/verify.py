@@ -2,7 +2,7 @@
 
 The model's draft is split into sentences. Each sentence is kept only if a quote — one sentence, or
 two adjacent sentences, of a passage that was actually in the prompt — states it, claim by claim
-(`qa.claims.check`: figures with their scale and qualifier, negation, comparison, every name in the
+(`qa.check.claims.check`: figures with their scale and qualifier, negation, comparison, every name in the
 same role, every added word). The quote is looked for first in the passages the sentence cites, then
 in two of them together (a sentence that merges two facts), then in any other passage (the sentence
 is re-cited); a sentence no quote states is dropped, with the reason. A quote under a heading (a
@@ -19,9 +19,9 @@ import math
 import re
 from collections.abc import Callable
 from pathlib import Path
-from qa.claims import Similar, adds_to, check, order_ok, undecided
+from qa.check.claims import Similar, adds_to, check, order_ok, undecided
 from qa.text import content_terms, stem
-from qa.prompt import ABSTAIN_TEXT
+from qa.answer.prompt import ABSTAIN_TEXT
 from qa.types import Citation, Passage, Verified
 
 NOT_FOUND = re.compile(
@@ -213,7 +213,7 @@ PAIR_MIN_WORDS = 2
 def _both_needed(claim: str, a: str, b: str) -> bool:
     """Each sentence gives the claim words of its own — ordinary words, not only names (a name
     borrowed from the next sentence is how an entity gets swapped)."""
-    from qa.claims import names
+    from qa.check.claims import names
 
     want = set(content_terms(claim)) - {stem(n) for n in names(claim, a + " " + b)}
     ta, tb = set(content_terms(a)), set(content_terms(b))
@@ -259,12 +259,12 @@ def verify(draft: str, passages: list[Passage], question: str, similar: Similar 
     return Verified(" ".join(parts), citations, len(kept), dropped, recited, phantom, reasons, judged)
 
 
-def model_judge(model, min_probability: float, usage: dict[str, float] | None = None) -> Judge:  # noqa: ANN001 - any qa.models.Model
+def model_judge(model, min_probability: float, usage: dict[str, float] | None = None) -> Judge:  # noqa: ANN001 - any qa.answer.models.Model
     """A `Judge` asking `model` one word: the claim is stated when the probability of "yes" (from
     the reply's token probability; a hosted model without probabilities: its word) reaches
     `min_probability`. Each call's token counts and milliseconds are added to `usage`."""
     from qa.errors import EndpointDown
-    from qa.prompt import build_entail_messages
+    from qa.answer.prompt import build_entail_messages
 
     def judge(claim: str, quote: str) -> bool:
         try:

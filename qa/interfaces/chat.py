@@ -12,8 +12,8 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from qa.answer import Answerer
-from qa.prompt import fence, template
+from qa.answer.answer import Answerer
+from qa.answer.prompt import fence, template
 from qa.types import Answer
 from qa.errors import EndpointDown, QAError
 
@@ -107,7 +107,7 @@ class Conversation:
 
 def run_plain(conv: Conversation, lines) -> None:  # noqa: ANN001
     """Scripted use: one question per line on stdin, plain answers on stdout."""
-    from qa import render
+    from qa.interfaces import render
 
     for line in lines:
         q = line.strip()
@@ -136,7 +136,7 @@ def run_terminal(conv: Conversation, history_path, switch_model: Callable[[str],
     from rich.live import Live
     from rich.text import Text
 
-    from qa import render
+    from qa.interfaces import render
 
     console = Console()
     history_path.parent.mkdir(parents=True, exist_ok=True)
@@ -196,7 +196,7 @@ def _last(conv: Conversation) -> Answer | None:
 
 
 def _sources(conv: Conversation, console) -> None:  # noqa: ANN001
-    from qa import render
+    from qa.interfaces import render
 
     ans = _last(conv)
     if not ans or not ans.citations:
@@ -216,7 +216,7 @@ def _show(conv: Conversation, console, arg: str) -> None:  # noqa: ANN001
     if c is None:
         console.print("[red]usage: /show N, where N is a source number of the last answer[/red]")
         return
-    from qa import render
+    from qa.interfaces import render
 
     p = c.passage
     render.highlighted(console, f"[{c.n}] {c.source} (passage chars {p.start}-{p.end})", p.text, p.start, c.start, c.end)

@@ -1,4 +1,4 @@
-"""Prompt templates (shipped inside the package, under qa/prompts/) and the fencing of untrusted text.
+"""Prompt templates (the top-level prompts/ folder, shipped in the wheel as `qa.prompts`) and the fencing of untrusted text.
 
 Documents, file names, questions and chat history are data. They reach the model only through
 `fence`, so that no document can close a passage, open a fake one, or forge a chat turn.
@@ -17,9 +17,15 @@ from qa.types import Passage
 ABSTAIN_TEXT = "The documents do not say."
 
 
+_CHECKOUT = Path(__file__).resolve().parents[2] / "prompts"
+
+
 @cache
 def template(name: str) -> str:
-    return files("qa").joinpath("prompts", name).read_text(encoding="utf-8")
+    """A template from a checkout's prompts/ folder, else from the installed `qa.prompts`."""
+    if (_CHECKOUT / name).is_file() and (_CHECKOUT.parent / "pyproject.toml").is_file():
+        return (_CHECKOUT / name).read_text(encoding="utf-8")
+    return files("qa.prompts").joinpath(name).read_text(encoding="utf-8")
 
 
 # Chat-template control markers of common model families. llama.cpp tokenizes the rendered prompt
@@ -67,7 +73,7 @@ def build_judge_messages(question: str, quote: str) -> list[dict[str, str]]:
 
 
 def build_entail_messages(claim: str, quote: str) -> list[dict[str, str]]:
-    """Does this quote state this claim? One word back (see `qa.verify.model_judge`)."""
+    """Does this quote state this claim? One word back (see `qa.check.verify.model_judge`)."""
     user = template("entail.txt").format(quote=" ".join(fence(quote).split()), claim=" ".join(fence(claim).split()))
     return [{"role": "system", "content": template("entail_system.txt").strip()}, {"role": "user", "content": user.strip()}]
 

@@ -26,8 +26,8 @@ def parse(target: str) -> tuple[str, tuple[int, int] | None]:
 
 def source_text(source: str, settings: Settings) -> tuple[str, str, str, tuple[int, ...]]:
     """(source as stored, title, text, page starts) of an ingested document, as ingest read it."""
-    from qa.load import SkipFile, read
-    from qa.store import Store
+    from qa.index.load import SkipFile, read
+    from qa.index.store import Store
 
     records = Store(settings).open(settings.collection).file_records()
     rec = records.get(source)
@@ -49,8 +49,8 @@ def source_text(source: str, settings: Settings) -> tuple[str, str, str, tuple[i
 
 def show(target: str, settings: Settings, context: int, console) -> None:  # noqa: ANN001
     """Print the document, or the span with `context` characters either side (cut at line ends)."""
-    from qa import render
-    from qa.load import page_label
+    from qa.interfaces import render
+    from qa.index.load import page_label
 
     source, span = parse(target)
     name, title, text, pages = source_text(source, settings)

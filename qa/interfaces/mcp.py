@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from qa.errors import QAError
-from qa.service import Service
+from qa.interfaces.service import Service
 
 URI = "qa://files/{collection}/{key}"
 
@@ -51,7 +51,7 @@ def build(service: Service):  # noqa: ANN201
     from mcp.server.mcpserver.exceptions import ResourceError, ToolError
     from mcp.types import Resource
 
-    from qa.store import source_key
+    from qa.index.store import source_key
 
     class QAServer(MCPServer):
         async def list_resources(self) -> list[Resource]:

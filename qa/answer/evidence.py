@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.embed import Embedder
+from qa.index.embed import Embedder
 from qa.text import content_terms, words
 from qa.types import Passage
 

@@ -24,9 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qa.config import Settings
 from qa.errors import QAError
-from qa.service import Service, passage_json
+from qa.interfaces.service import Service, passage_json
 
-log = logging.getLogger("qa.server")
+log = logging.getLogger("qa.interfaces.server")
 
 
 class HistoryTurn(BaseModel):
@@ -201,7 +201,7 @@ def create_app(service: Service, settings: Settings):  # noqa: ANN201, C901
                 answerer = service.answerer(req.collection, req.model, req.passages, req.fallback)
                 question = req.question
                 if req.history:
-                    from qa.chat import Conversation, Turn
+                    from qa.interfaces.chat import Conversation, Turn
                     from qa.types import Answer
 
                     turns = [Turn(h.question, h.question, Answer(h.question, h.answer, False, [], "", {}, "")) for h in req.history]
@@ -225,7 +225,7 @@ def create_app(service: Service, settings: Settings):  # noqa: ANN201, C901
 
     async def check(req: AskRequest) -> Slot:
         """Refuse what cannot be answered before it takes a place in the queue."""
-        from qa.answer import clean_question
+        from qa.answer.answer import clean_question
 
         s = service.settings(collection=req.collection, model=req.model, passages=req.passages, fallback=req.fallback)
         clean_question(req.question, s.max_question_chars)
@@ -322,7 +322,7 @@ def serve(settings: Settings, service: Service, host: str, port: int, on_listen:
 
     import uvicorn
 
-    from qa.client import discovery_file
+    from qa.interfaces.client import discovery_file
 
     if not is_loopback(host) and not settings.server_token:
         raise QAError(f"binding {host} exposes your documents to the network: set QA_SERVER_TOKEN (clients send it as a bearer token), or bind 127.0.0.1")

@@ -1,5 +1,5 @@
 """The adversarial suite (evals/adversarial.jsonl, made by evals/make_adversarial.py): can a subtly
-false draft get through `qa.verify.verify`, and does a faithful paraphrase survive it?
+false draft get through `qa.check.verify.verify`, and does a faithful paraphrase survive it?
 
 Pure text: each case names the real chunks the verifier sees by (source, start, end) and their
 sentence offsets, so passages are rebuilt from the files exactly as ingest stored them, with no
@@ -60,8 +60,8 @@ def root_of(path: Path) -> Path:
 
 
 def passages(case: dict, root: Path, cache: dict[str, str] | None = None) -> list[Passage]:
-    """The case's passages, rebuilt from the source files as ingest reads them (qa.load.read)."""
-    from qa.load import read
+    """The case's passages, rebuilt from the source files as ingest reads them (qa.index.load.read)."""
+    from qa.index.load import read
 
     cache = {} if cache is None else cache
     out: list[Passage] = []
@@ -93,14 +93,14 @@ def score(case: dict, v: Verified, ps: list[Passage]) -> bool:
     return not v.dropped and v.kept > 0 and all_supporting
 
 
-def run(cases: list[dict], root: Path, model=None) -> list[Result]:  # noqa: ANN001 - a qa.models.Model or None
+def run(cases: list[dict], root: Path, model=None) -> list[Result]:  # noqa: ANN001 - a qa.answer.models.Model or None
     """Each case through the verifier exactly as `qa ask` runs it: with word-meaning similarity
     from the configured embedding model, and `model` as the judge of words the rules cannot match
     (`entail_judge`; none: the rules alone)."""
-    from qa.claims import similarity
+    from qa.check.claims import similarity
     from qa.config import load_settings
-    from qa.embed import Embedder
-    from qa.verify import model_judge, verify
+    from qa.index.embed import Embedder
+    from qa.check.verify import model_judge, verify
 
     settings = load_settings()
     similar = similarity(Embedder(settings.embed_model, prefer_onnx=True))

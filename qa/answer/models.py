@@ -255,7 +255,7 @@ def register(name: str, factory: Callable[[Settings], Model]) -> None:
 
 
 def _hosted(remote_name: str, settings: Settings) -> Model:
-    from qa.hosted import factory
+    from qa.answer.hosted import factory
 
     return factory(remote_name, settings)
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from qa.config import Settings
-from qa.ingest import Summary
+from qa.index.ingest import Summary
 
 
 def watch(
@@ -34,8 +34,8 @@ def watch(
 
     from watchfiles import watch as watch_changes
 
-    from qa.embed import Embedder
-    from qa.ingest import ingest
+    from qa.index.embed import Embedder
+    from qa.index.ingest import ingest
 
     embedder = Embedder(settings.embed_model)
     stop = threading.Event()

@@ -51,7 +51,7 @@ def ingest(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from qa.config import load_settings
-    from qa.ingest import ingest as run_ingest
+    from qa.index.ingest import ingest as run_ingest
 
     settings = load_settings(collection=collection)
     err = Console(stderr=True)
@@ -100,7 +100,7 @@ NoServerOpt = Annotated[bool, typer.Option("--no-server", help="Answer in this p
 
 
 def _watch(paths: list[str], settings, err) -> None:  # noqa: ANN001
-    from qa.watch import watch
+    from qa.index.watch import watch
 
     def on_sync(s, events: int) -> None:  # noqa: ANN001
         cause = f"{events} change{'s' if events != 1 else ''}: " if events else ""
@@ -116,14 +116,14 @@ def _watch(paths: list[str], settings, err) -> None:  # noqa: ANN001
 
 
 def _answerer(collection: str | None, model: str | None, **overrides):  # noqa: ANN003, ANN202
-    from qa.service import Service
+    from qa.interfaces.service import Service
 
     return Service().answerer(collection, model, overrides.get("passages"), overrides.get("fallback"))
 
 
 def _remote(no_server: bool, collection: str | None, model: str | None, fallback: str | None):  # noqa: ANN202
     """A running `qa serve` to answer through (QA_SERVER_URL, or found via $QA_HOME), else None."""
-    from qa.client import RemoteAnswerer, connect
+    from qa.interfaces.client import RemoteAnswerer, connect
     from qa.config import load_settings
 
     remote = connect(load_settings(), no_server)
@@ -147,7 +147,7 @@ def ask(
     if answerer is not None:
         answerer.passages = passages  # the server checks the question, with the same message
     else:
-        from qa.answer import clean_question
+        from qa.answer.answer import clean_question
         from qa.config import load_settings
 
         if question != "-":
@@ -169,7 +169,7 @@ def _ask_one(answerer, question: str, json_out: bool, verbose: bool, many: bool)
 
 
 def _render_one(answerer, question: str, json_out: bool, verbose: bool, many: bool) -> None:  # noqa: ANN001
-    from qa import render
+    from qa.interfaces import render
 
     if json_out or not sys.stdout.isatty():
         render.piped(answerer.ask(question), json_out, verbose, many)
@@ -194,7 +194,7 @@ def _render_one(answerer, question: str, json_out: bool, verbose: bool, many: bo
 def chat(collection: CollectionOpt = None, model: ModelOpt = None, fallback: FallbackOpt = None, no_server: NoServerOpt = False) -> None:
     """Talk to your documents: follow-up questions, /sources, /show N, /reset, /model, /exit.
     Uses a running `qa serve` when there is one, like `qa ask`."""
-    from qa.chat import Conversation, RemoteConversation, run_plain, run_terminal
+    from qa.interfaces.chat import Conversation, RemoteConversation, run_plain, run_terminal
     from qa.config import qa_home
 
     remote = _remote(no_server, collection, model, fallback)
@@ -206,7 +206,7 @@ def chat(collection: CollectionOpt = None, model: ModelOpt = None, fallback: Fal
                 raise QAError("usage: /model NAME")
             remote.model = name
     else:
-        from qa.service import Service
+        from qa.interfaces.service import Service
 
         service = Service()
         answerer = service.answerer(collection, model, None, fallback)
@@ -234,8 +234,8 @@ def serve(
     /openapi.json). `qa ask` and `qa chat` use it automatically. Ctrl-C stops."""
     from qa.config import load_settings
     from qa.errors import NothingIngested
-    from qa.server import serve as run_server
-    from qa.service import Service
+    from qa.interfaces.server import serve as run_server
+    from qa.interfaces.service import Service
 
     settings = load_settings(collection=collection, model=model, server_host=host, server_port=port)
     service = Service(collection=collection, model=model)
@@ -254,7 +254,7 @@ def serve(
 def mcp(collection: CollectionOpt = None, model: ModelOpt = None) -> None:
     """Model Context Protocol server over stdio: tools `ask` and `search`, ingested files as
     resources. Register it with an MCP client as the command `qa mcp` (see README)."""
-    from qa.mcp import run
+    from qa.interfaces.mcp import run
 
     run(collection=collection, model=model)
 
@@ -270,7 +270,7 @@ def show(
     from rich.console import Console
 
     from qa.config import load_settings
-    from qa.show import show as run_show
+    from qa.interfaces.show import show as run_show
 
     run_show(target, load_settings(collection=collection), context, Console())
 
@@ -297,13 +297,13 @@ def eval_(
 
     from rich.console import Console
 
-    from qa import evals
-    from qa.report import print_summary
+    from qa.evaluation import evals
+    from qa.evaluation.report import print_summary
 
     if evals.is_conversation_file(gold):
         _eval_conversations(gold, collection, model, corpus, json_out, min_accuracy)
         return
-    from qa import adversarial
+    from qa.evaluation import adversarial
 
     if adversarial.is_adversarial_file(gold):
         _eval_adversarial(gold, json_out, model)
@@ -311,7 +311,7 @@ def eval_(
     gold_rows = evals.load_gold(gold)
     if corpus:
         from qa.config import load_settings
-        from qa.ingest import ingest as run_ingest
+        from qa.index.ingest import ingest as run_ingest
 
         run_ingest(corpus, load_settings(collection=collection))
     answerer = _answerer(collection, model)
@@ -356,13 +356,13 @@ def _eval_conversations(gold: Path, collection: str | None, model: str | None, c
 
     from rich.console import Console
 
-    from qa import evals
-    from qa.report import metric_table
+    from qa.evaluation import evals
+    from qa.evaluation.report import metric_table
 
     convs = evals.load_conversations(gold)
     if corpus:
         from qa.config import load_settings
-        from qa.ingest import ingest as run_ingest
+        from qa.index.ingest import ingest as run_ingest
 
         run_ingest(corpus, load_settings(collection=collection))
     answerer = _answerer(collection, model)
@@ -394,12 +394,12 @@ def _eval_conversations(gold: Path, collection: str | None, model: str | None, c
 
 def _eval_adversarial(gold: Path, json_out: bool, model: str | None) -> None:
     """The verifier (the model judging only what the rules cannot match; `--model none`: the rules
-    alone) against false and faithful drafts; exit 1 below the targets (qa/adversarial.py)."""
+    alone) against false and faithful drafts; exit 1 below the targets (qa/evaluation/adversarial.py)."""
     import json
 
-    from qa import adversarial as A
+    from qa.evaluation import adversarial as A
     from qa.config import load_settings
-    from qa.models import load_model
+    from qa.answer.models import load_model
 
     settings = load_settings(model=model)
     results = A.run(A.load(gold), A.root_of(gold), load_model(settings.model, settings))
@@ -429,7 +429,7 @@ def bench(
 ) -> None:
     """Benchmark ingest, retrieval and answers, beside the documented LlamaIndex recipe.
     `--serve`: load-test a warm `qa serve` on loopback instead."""
-    from qa import bench as B
+    from qa.evaluation import bench as B
 
     if serve:
         B.serve_load(out=serve_out, llm_model=serve_llm, gold=gold)
@@ -451,7 +451,7 @@ def status(
     import json
 
     from qa.config import load_settings
-    from qa.status import status as get_status
+    from qa.interfaces.status import status as get_status
 
     st = get_status(load_settings(), only=collection, with_files=files)
     if json_out:

@@ -18,15 +18,15 @@ from dataclasses import dataclass, replace
 
 from qa.config import Settings
 from qa.errors import EndpointDown, QAError
-from qa.claims import adds_to, similarity
-from qa.evidence import Pick, extract, rank_sentences, select
-from qa.models import Model
-from qa import roles
-from qa.prompt import ABSTAIN_TEXT, build_judge_messages, build_messages
-from qa.retrieve import Retriever
+from qa.check.claims import adds_to, similarity
+from qa.answer.evidence import Pick, extract, rank_sentences, select
+from qa.answer.models import Model
+from qa.check import roles
+from qa.answer.prompt import ABSTAIN_TEXT, build_judge_messages, build_messages
+from qa.answer.retrieve import Retriever
 from qa.text import content_terms
 from qa.types import Answer, Citation, Passage, Verified
-from qa.verify import is_not_found, model_judge, verify
+from qa.check.verify import is_not_found, model_judge, verify
 
 
 

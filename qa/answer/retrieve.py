@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from qa.config import Settings
-from qa.embed import Embedder
-from qa.load import page_label
-from qa.store import Corpus, Store, pages, shown
+from qa.index.embed import Embedder
+from qa.index.load import page_label
+from qa.index.store import Corpus, Store, pages, shown
 from qa.text import content_terms
 from qa.types import Citation, Passage
 

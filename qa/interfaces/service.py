@@ -32,7 +32,7 @@ class Service:
 
     def answerer(self, collection: str | None = None, model: str | None = None, passages: int | None = None, fallback: str | None = None):  # noqa: ANN201
         """The loaded Answerer for these settings (loaded on first use, then reused)."""
-        from qa.answer import Answerer
+        from qa.answer.answer import Answerer
 
         settings = self.settings(collection=collection, model=model, passages=passages, fallback=fallback)
         key = (settings.collection, settings.model, settings.passages, settings.fallback)
@@ -44,7 +44,7 @@ class Service:
     def _retriever(self, settings: Settings):  # noqa: ANN202
         """One Retriever per collection (one file map, one BM25, one change check), seen through
         a view that hands the model `settings.passages` passages."""
-        from qa.retrieve import Retriever
+        from qa.answer.retrieve import Retriever
 
         if settings.collection not in self._retrievers:
             r = Retriever(settings, embedder=self._embedder)
@@ -53,7 +53,7 @@ class Service:
         return _PassagesView(self._retrievers[settings.collection], settings.passages)
 
     def _model(self, settings: Settings):  # noqa: ANN202
-        from qa.models import load_model
+        from qa.answer.models import load_model
 
         if settings.model not in self._models:
             self._models[settings.model] = load_model(settings.model, settings)
@@ -73,7 +73,7 @@ class Service:
 
     def search(self, query: str, *, collection: str | None = None, k: int | None = None) -> list[dict[str, Any]]:
         """Ranked passages with source, offsets and scores; no model involved."""
-        from qa.answer import clean_question
+        from qa.answer.answer import clean_question
 
         settings = self.settings(collection=collection)
         query = clean_question(query, settings.max_question_chars)
@@ -82,7 +82,7 @@ class Service:
         return [passage_json(p) for p in retriever.retrieve(query, k or settings.passages).passages]
 
     def status(self, collection: str | None = None, files: bool = False) -> dict[str, Any]:
-        from qa.status import status
+        from qa.interfaces.status import status
 
         out = status(self.settings(), only=collection, with_files=files)
         out["models_loaded"] = self.models_loaded()
@@ -94,7 +94,7 @@ class Service:
         from pathlib import Path
 
         from qa.errors import QAError
-        from qa.load import SkipFile, read
+        from qa.index.load import SkipFile, read
 
         settings = self.settings(collection=collection)
         with self._lock:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from qa.answer import Answerer
+from qa.answer.answer import Answerer
 from qa.errors import QAError
 from qa.types import Answer
 
@@ -119,7 +119,7 @@ def matches(text: str, group: list[str]) -> bool:
 
 def _source_text(source: str, cache: dict[str, str]) -> str | None:
     if source not in cache:
-        from qa.load import read
+        from qa.index.load import read
 
         try:
             cache[source] = read(source, Path(source).resolve(), 1 << 40).text
@@ -311,7 +311,7 @@ def run_conversations(answerer: Answerer, convs: list[tuple[str, list[Gold]]], o
     """Each conversation is played turn by turn in a fresh chat; the follow-ups are also asked on
     their own (no conversation), which shows what the rewrite is worth. Time to first token counts
     from pressing Enter: the rewrite, retrieval and prompt processing, with the model already loaded."""
-    from qa.chat import Conversation
+    from qa.interfaces.chat import Conversation
 
     texts: dict[str, str] = {}
     rows: list[dict] = []

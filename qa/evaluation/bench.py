@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from qa.errors import QAError
-from qa.evals import Gold, matches, pct
+from qa.evaluation.evals import Gold, matches, pct
 
 
 def _child_run(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
@@ -58,7 +58,7 @@ def ingest_figures(name: str, path: Path, home: Path, collection: str | None = N
 def retrieval_latency(home: Path, collection: str, questions: list[str], rounds: int = 3) -> dict:
     os.environ["QA_HOME"] = str(home)
     from qa.config import load_settings
-    from qa.retrieve import Retriever
+    from qa.answer.retrieve import Retriever
 
     r = Retriever(load_settings(collection=collection))
     r.retrieve(questions[0])  # warm
@@ -90,7 +90,7 @@ def _peer_llm(model_path: Path, settings):  # noqa: ANN001, ANN202
     from llama_index.core.llms import CompletionResponse, CustomLLM, LLMMetadata
     from llama_index.core.llms.callbacks import llm_completion_callback
 
-    from qa.models import LlamaCppModel
+    from qa.answer.models import LlamaCppModel
 
     runtime = LlamaCppModel(model_path, settings)
 
@@ -123,8 +123,8 @@ def peer(corpus: Path, gold: list[Gold], model_name: str) -> list[dict]:
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
     from qa.config import load_settings
-    from qa.embed import resolve_embed_model
-    from qa.models import PACKAGED
+    from qa.index.embed import resolve_embed_model
+    from qa.answer.models import PACKAGED
 
     settings = load_settings()
     LISettings.embed_model = HuggingFaceEmbedding(model_name=str(resolve_embed_model("all-MiniLM-L6-v2")))
@@ -154,7 +154,7 @@ def peer(corpus: Path, gold: list[Gold], model_name: str) -> list[dict]:
 
 
 def score_peer(rows: list[dict], gold: list[Gold]) -> dict:
-    from qa.verify import is_not_found
+    from qa.check.verify import is_not_found
 
     by_id = {g.id: g for g in gold}
     refusal = re.compile(r"(not (provided|mentioned|specified|stated|available)|no (information|mention)|none of the sources|do(es)? not (say|provide|mention|contain))", re.I)
@@ -322,7 +322,7 @@ def scale_retrieval(mode: str, home: Path, env_extra: dict[str, str], rounds: in
         os.environ.pop("QA_CHROMA_URL", None)
     try:
         from qa.config import load_settings
-        from qa.retrieve import Retriever
+        from qa.answer.retrieve import Retriever
 
         t0 = time.perf_counter()
         r = Retriever(load_settings(collection="scale"))
@@ -382,10 +382,10 @@ def run(models: str, peer_model: str, gold: Path, limit: int, docs: int, out: Pa
     from rich.console import Console
 
     from qa.config import load_settings
-    from qa.models import load_model, models_dir
-    from qa.retrieve import Retriever
+    from qa.answer.models import load_model, models_dir
+    from qa.answer.retrieve import Retriever
 
-    from qa import evals
+    from qa.evaluation import evals
 
     err = Console(stderr=True)
     if not corpus.is_dir():
@@ -413,7 +413,7 @@ def run(models: str, peer_model: str, gold: Path, limit: int, docs: int, out: Pa
             err.print(f"[bold]answers[/bold] {name}")
             cold = cold_ask(home, name, questions[0]) if name else 0.0
             settings = load_settings(collection="seeds", model=name)
-            from qa.answer import Answerer
+            from qa.answer.answer import Answerer
 
             rows, summary = evals.run(Answerer(settings, Retriever(settings), load_model(name, settings)), gold_rows)
             result["answers"].append({"system": "qa", "model": name, "cold_ask_s": cold, **{k: summary[k] for k in (
@@ -587,8 +587,8 @@ def serve_load(out: Path, llm_model: str = "", seconds: float = 900, gold: Path 
 
     from rich.console import Console
 
-    from qa import evals
-    from qa.models import models_dir
+    from qa.evaluation import evals
+    from qa.answer.models import models_dir
 
     err = Console(stderr=True)
     questions = [g.question for g in evals.load_gold(gold)]  # a bad --gold fails before anything is made

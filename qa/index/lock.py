@@ -81,7 +81,7 @@ def ingest_lock(store: Any, name: str, settings: Settings, warn: Callable[[str],
     before each commit. `store` is only used in server mode (None: connect here)."""
     if settings.chroma_url:
         if store is None:
-            from qa.store import Store
+            from qa.index.store import Store
 
             store = Store(settings)
         with _lease(store.client, name, settings.lock_lease_s, warn) as lease:

@@ -72,7 +72,7 @@ class Unreachable(QAError):
 
 
 class RemoteService:
-    """The Service API over HTTP (same method names and results as qa.service.Service)."""
+    """The Service API over HTTP (same method names and results as qa.interfaces.service.Service)."""
 
     def __init__(self, url: str, token: str | None = None, timeout: float = 600.0) -> None:
         u = urlparse(url)
@@ -183,7 +183,7 @@ def connect(settings: Settings, no_server: bool = False) -> RemoteService | None
 
 
 def reach(configured: str | None, token: str | None) -> RemoteService | None:
-    """`connect` for callers that hold the two settings as plain strings (qa/entry.py)."""
+    """`connect` for callers that hold the two settings as plain strings (qa/interfaces/entry.py)."""
     url, explicit = server_url(configured)
     if not url:
         return None

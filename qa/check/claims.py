@@ -14,10 +14,10 @@ A claim is supported only when every one of these holds:
   joins two clauses checked one by one (", before …") is not the opposite of their quotes';
 - names: every name the claim adds is in the quote, in the same role: from where to where (the
   preposition before it), and who did what to whom (subject, object and recipient of a verb the
-  claim and quote share, from a dependency parse: qa/roles.py);
+  claim and quote share, from a dependency parse: qa/check/roles.py);
 - content: every other word the claim adds (beyond the question) is in the quote, inflections
   matched by a Snowball stemmer, synonyms by a shared WordNet sense ("weighing" for
-  "considering", qa/synonyms.py) and, when a word-similarity function is given, paraphrases
+  "considering", qa/check/synonyms.py) and, when a word-similarity function is given, paraphrases
   matched by meaning ("declined" for "refused") — but never by a sibling, another kind of the same
   thing in WordNet ("coal" for "oil"), nor by a quote word the claim also says ("naval military"
   for "military" adds "naval"). The heading a quote stands under counts as the quote's: in an API
@@ -33,8 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from qa.roles import nominalised, roles_ok
-from qa.synonyms import siblings, synonymous
+from qa.check.roles import nominalised, roles_ok
+from qa.check.synonyms import siblings, synonymous
 from qa.text import STOPWORDS, content_terms, same_name, stem, words
 
 # word-similarity function: (claim words, quote words) -> best cosine per claim word
@@ -273,7 +273,7 @@ def order_ok(claim: str, quotes: str, question: str) -> str:
 # Prepositions before a name, grouped by the role they give it: a claim may not move a name from
 # one group to another ("from Moscow to Pyongyang" is not "from Pyongyang to Moscow"; "trade with
 # China" is not "trade between China and…"). Subjects and objects are read from the parse
-# (qa/roles.py).
+# (qa/check/roles.py).
 _ROLE_GROUPS = {
     "in": "at", "at": "at", "on": "at", "to": "to", "into": "to", "toward": "to", "towards": "to", "from": "from",
     "by": "by", "than": "than", "against": "against", "for": "for", "with": "with", "between": "between",
@@ -416,7 +416,7 @@ def _names_ok(claim: str, quote: str, question: str, context: str = "", about: s
             return f"{n!r} has another role in the quote ({_role(ccased, cpos[0])!r})"
         if not crole and "" not in qroles and qroles & {"from", "to", "than", "between"} and not nominalised(claim, quote, n):  # not "by": "X reported" is "reported by X"
             return f"{n!r} has another role in the quote ({sorted(qroles)[0]!r})"
-    # who did what to whom among bare names (subject and object) is read from the parse: qa/roles.py
+    # who did what to whom among bare names (subject and object) is read from the parse: qa/check/roles.py
     return ""
 
 
@@ -517,7 +517,7 @@ class Unmatched(str):
 
 
 def undecided(why: str) -> bool:
-    """Is this failure only an unmatched word, which a judge may overrule (`qa.verify.Judge`)?"""
+    """Is this failure only an unmatched word, which a judge may overrule (`qa.check.verify.Judge`)?"""
     return isinstance(why, Unmatched)
 
 

@@ -14,7 +14,7 @@ from qa.config import Settings
 
 
 def status(settings: Settings, only: str | None = None, with_files: bool = False) -> dict[str, Any]:
-    from qa.store import Store, shown
+    from qa.index.store import Store, shown
 
     store = Store(settings)
     out: dict[str, Any] = {"store": store.location, "size_bytes": store.size_bytes(), "collections": []}

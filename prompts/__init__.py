@@ -1,0 +1,1 @@
+"""The prompt templates, shipped inside the wheel as the package `qa.prompts`."""

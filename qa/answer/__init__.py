@@ -1,0 +1,1 @@
+"""Answering: question → evidence → draft → decision (retrieve, evidence, prompt, models, hosted, answer)."""

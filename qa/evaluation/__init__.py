@@ -1,0 +1,1 @@
+"""Evaluation: gold sets, the adversarial suite, benchmarks and reports."""

@@ -1,0 +1,1 @@
+"""Indexing: documents → chunks → vectors → Chroma (load, split, embed, store, ingest, watch, lock)."""
