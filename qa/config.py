@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     # document within `evidence_tokens` ("sentences": a shorter prompt, but on the frozen test splits
     # it lost answers on the reference-doc and legal corpora, so it is not the default).
     evidence: Literal["chunks", "sentences"] = "chunks"
+    # How the model answers: "select" shows it numbered evidence sentences, has it name the ones
+    # that answer (a grammar allows only real ones, or none) and write a one-line answer that is
+    # kept where those sentences state it, else replaced by them quoted; "free" has it write a
+    # cited answer from the passages, every sentence of which must pass verification.
+    answer_shape: Literal["select", "free"] = "select"
+    # Evidence sentences shown to the reader ("select"), in tokens: prompt length is what a CPU pays for.
+    read_tokens: int = 400
     # Evidence sentences in the prompt, in tokens: prompt length is what a CPU pays for.
     evidence_tokens: int = 280
     # Every retrieved document's best sentence goes into the prompt when it scores at least this share

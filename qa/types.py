@@ -74,7 +74,8 @@ class Answer:
             "abstained": self.abstained,
             "mode": self.mode,
             "reason": self.reason,
-            "dropped": len(self.verification.dropped) if self.verification else 0,
+            # Each sentence of the model's that verification took out, and why.
+            "dropped": [{"text": s, "reason": r} for s, r in zip(self.verification.dropped, self.verification.reasons)] if self.verification else [],
             "judged": self.verification.judged if self.verification else 0,
             "citations": [
                 {"n": c.n, "source": c.source, "start": c.start, "end": c.end, "quote": c.quote, "score": c.score}

@@ -19,10 +19,10 @@ from dataclasses import dataclass, replace
 from qa.config import Settings
 from qa.errors import EndpointDown, QAError
 from qa.check.claims import adds_to, similarity
-from qa.answer.evidence import Pick, extract, rank_sentences, select
+from qa.answer.evidence import Pick, extract, items, rank_sentences, select
 from qa.answer.models import Model
 from qa.check import roles
-from qa.answer.prompt import ABSTAIN_TEXT, build_judge_messages, build_messages
+from qa.answer.prompt import ABSTAIN_TEXT, build_judge_messages, build_messages, parse_reading, read_grammar
 from qa.answer.retrieve import Retriever
 from qa.text import content_terms
 from qa.types import Answer, Citation, Passage, Verified
@@ -68,6 +68,8 @@ class Answerer:
             return self._abstain(question, clock, f"no passage is close to the question (best {r.top_similarity:.2f})", r.passages)
 
         ranked = rank_sentences(question, r.query_vector, r.passages, self.retriever.embedder)
+        if self.model is not None and self.settings.answer_shape == "select":
+            return self._ask_select(question, clock, ranked, r.passages, on_token)
         if self.settings.evidence == "sentences":
             evidence = select(ranked, self.settings.evidence_tokens, self.settings.evidence_per_source)
         else:
@@ -96,6 +98,89 @@ class Answerer:
         clock.lap("verify")
         return self._decide(question, clock, draft, checked, ranked, r.passages)
 
+
+    # -- read: the model picks evidence sentences, then answers in a line --------------------------
+
+    def _ask_select(self, question: str, clock: _Clock, ranked: list[Pick], passages: list[Passage], on_token: Callable[[str], None] | None) -> Answer:
+        """The answer shape that can be checked by construction: the model is shown numbered
+        evidence sentences and names the ones that answer the question (a grammar lets it name only
+        real ones, or none), then writes a one-line answer. The sentences it names are verbatim
+        source text; its own line is kept only where they state it, and otherwise the named
+        sentences are the answer, so a check that cannot match a paraphrase costs wording, never
+        the answer."""
+        assert self.model is not None
+        evidence = items(ranked, self.settings.read_tokens)
+        clock.lap("evidence")
+        roles.warm()  # the parser verification needs loads while the model writes
+        try:
+            draft = self._read(question, evidence, ranked, on_token)
+        except EndpointDown as e:
+            if self.settings.fallback != "extractive":
+                raise
+            why = f"{self.model_name} unavailable, answered extractively: {e}"
+            return self._extractive(question, clock, ranked, passages, "extractive", self.settings.extractive_min_score, model="none", fallback=why)
+        clock.lap("generate")
+        ids, line = parse_reading(draft.text, len(evidence))
+        if not ids or is_not_found(line):
+            why = draft.why or "the model found no sentence in the evidence that answers the question"
+            return self._abstain(question, clock, why, passages, draft)
+        chosen = [evidence[i - 1] for i in ids]
+        spent: dict[str, float] = {}
+        judge = model_judge(self.model, self.settings.entail_judge_min, spent) if self.settings.entail_judge else None
+        marks = "".join(f"[{n}]" for n in range(1, len(chosen) + 1))
+        checked = verify(f"{line} {marks}", chosen, question, self.similar, judge) if line else Verified("", [], 0, [], 0, 0)
+        if spent:
+            draft = replace(draft, usage=_summed(draft.usage, spent))
+        clock.lap("verify")
+        return self._decide_read(question, clock, draft, chosen, checked, ranked, passages)
+
+    def _read(self, question: str, evidence: list[Passage], ranked: list[Pick], on_token: Callable[[str], None] | None) -> Draft:
+        """The reader's reply. A "none" stands when the model was sure of it (the probability of
+        the word, `abstain_confidence`) or no evidence sentence scores `override_score`; otherwise
+        it is asked once more with "none" taken out of the grammar (small models give up readily)."""
+        stream = _AnswerLine(on_token) if on_token else None
+        first = self._complete(build_messages(question, evidence, "read.txt", grouped=True), stream, grammar=read_grammar(len(evidence)))
+        if parse_reading(first.text, len(evidence))[0]:
+            return first
+        sure = _choice_probability(first.logprobs, "none")
+        best = ranked[0].score if ranked else 0.0
+        if (1.0 if sure is None else sure) >= self.settings.abstain_confidence or best < self.settings.override_score:
+            first.why = "the model found no sentence in the evidence that answers the question" + (f" (confidence {sure:.2f})" if sure is not None else "")
+            return first
+        if stream:
+            stream.reset()
+        again = self._complete(build_messages(question, evidence, "read_forced.txt", grouped=True), stream, grammar=read_grammar(len(evidence), allow_none=False))
+        again.usage = _summed(first.usage, again.usage)
+        again.usage["abstain_p"] = round(sure, 4) if sure is not None else -1.0
+        again.reasked = True
+        return again
+
+    def _decide_read(self, question: str, clock: _Clock, draft: Draft, chosen: list[Passage], checked: Verified, ranked: list[Pick], passages: list[Passage]) -> Answer:
+        """The model's line where the sentences it named state it; else those sentences, quoted.
+        Either way the quotes must bear on the question (the ranking's score, or the model's yes
+        when asked), or the answer is to some other question and the reply is to abstain."""
+        quotes = [Citation(n, p.source, p.start, p.end, p.text, round(p.score, 3), p) for n, p in enumerate(chosen, 1)]
+        worded = bool(checked.kept) and not checked.dropped and not _echoes(question, checked.text)
+        text, citations = (checked.text, checked.citations) if worded else (" ".join(f"{c.quote} [{c.n}]" for c in quotes), quotes)
+        relevant = self._relevant(quotes, ranked)
+        judged = False
+        if not relevant and self.settings.relevance_judge:
+            judged, spent = self._judged(question, quotes)
+            draft = replace(draft, usage=_summed(draft.usage, spent))
+            clock.lap("judge")
+        if not (relevant or judged):
+            return self._abstain(question, clock, "the sentences the model named do not bear on the question", passages, draft, checked)
+        text, citations = self._complete_sources(text, citations, ranked)
+        citations = [self.retriever.locate(c) for c in citations]
+        notes = [] if worded else ["the model's own wording is not stated by the sentences it named: they are quoted instead"]
+        notes += [_dropped_note(checked), _judged_note(checked)]
+        if judged:
+            notes.append("the quoted sentences score low against the question; the model judged that they answer it")
+        return Answer(
+            question, text, False, citations, self.model_name, clock.done(), "generated" if worded else "quoted",
+            "; ".join(filter(None, notes)), draft.text, passages, draft.usage, checked,
+        )
+
     # -- generate -------------------------------------------------------------------------------
 
     def _generate(self, question: str, evidence: list[Passage], ranked: list[Pick], on_token: Callable[[str], None] | None) -> Draft:
@@ -120,9 +205,14 @@ class Answerer:
         again.reasked = True
         return again
 
-    def _complete(self, messages: list[dict[str, str]], on_token: Callable[[str], None] | None, max_tokens: int | None = None) -> Draft:
+    def _complete(
+        self, messages: list[dict[str, str]], on_token: Callable[[str], None] | None, max_tokens: int | None = None, grammar: str | None = None
+    ) -> Draft:
         assert self.model is not None
-        text = self.model.generate(messages, max_tokens or self.settings.max_answer_tokens, on_token)
+        if grammar is None:
+            text = self.model.generate(messages, max_tokens or self.settings.max_answer_tokens, on_token)
+        else:
+            text = self.model.generate(messages, max_tokens or self.settings.max_answer_tokens, on_token, grammar=grammar)
         usage = dict(getattr(self.model, "last_usage", {}) or {})
         return Draft(text.strip(), usage, list(getattr(self.model, "last_logprobs", []) or []))
 
@@ -160,8 +250,7 @@ class Answerer:
         answers the question about as well as what it does cite and says something the answer does
         not: "why" has an official and a reported reason, in two articles, and a small model tends
         to give one. The added sentence is quoted, so it needs no verification."""
-        scores = {(p.passage.source, p.start): p.score for p in ranked}
-        best = max((scores.get((c.source, c.start), 0.0) for c in citations), default=0.0)
+        best = max((_span_score(c, ranked) for c in citations), default=0.0)
         floor = max(self.settings.min_relevance, self.settings.complement_share * best)
         cited = {c.source for c in citations}
         said = set(content_terms(text))
@@ -185,8 +274,7 @@ class Answerer:
     def _relevant(self, citations: list[Citation], ranked: list[Pick]) -> bool:
         """Does some cited quote bear on the question itself (the evidence ranking's score)?
         Guards against the small-model move of answering a nearby question from true sentences."""
-        scores = {(p.passage.source, p.start): p.score - p.fit for p in ranked}  # a figure is not yet an answer
-        return max((scores.get((c.source, c.start), 0.0) for c in citations), default=0.0) >= self.settings.min_relevance
+        return max((_span_score(c, ranked, fit=False) for c in citations), default=0.0) >= self.settings.min_relevance
 
     def _judged(self, question: str, citations: list[Citation]) -> tuple[bool, dict[str, float]]:
         """The model's word on whether a cited quote answers the question, asked only when the
@@ -254,6 +342,51 @@ def abstain_probability(logprobs: list[tuple[str, float]]) -> float | None:
         if len(text.strip()) >= len(want):
             return math.exp(total) if text.strip().lower().startswith(want.lower()) else None
     return None
+
+
+def _span_score(c: Citation, ranked: list[Pick], fit: bool = True) -> float:
+    """The ranking's best score for a sentence inside a cited span (a quote may hold two). Without
+    `fit`, the bonus for holding the kind of answer asked for is left out: a figure is not yet an answer."""
+    return max((p.score - (0.0 if fit else p.fit) for p in ranked if p.passage.source == c.source and c.start <= p.start < c.end), default=0.0)
+
+
+def _choice_probability(logprobs: list[tuple[str, float]], word: str) -> float | None:
+    """The probability the model gave the token that starts `word` where it wrote it (None when
+    it did not write it or gave no probabilities)."""
+    for token, lp in logprobs:
+        if token.strip().lower() and word.startswith(token.strip().lower()) :
+            return math.exp(lp)
+    return None
+
+
+class _AnswerLine:
+    """Streams only the reader's answer line: "Sentences: …" is bookkeeping, not for the reader.
+    `reset` starts over for a second reply (a re-ask), telling the sink with a "\n" as before."""
+
+    def __init__(self, sink: Callable[[str], None]) -> None:
+        self.sink = sink
+        self.buffer = ""
+        self.open = False
+        self.sent = False
+
+    def __call__(self, piece: str) -> None:
+        if self.open:
+            self.sink(piece)
+            self.sent = True
+            return
+        self.buffer += piece
+        m = re.search(r"answer\s*:\s*", self.buffer, re.IGNORECASE)
+        if m:
+            self.open = True
+            rest = self.buffer[m.end() :]
+            if rest:
+                self.sink(rest)
+                self.sent = True
+
+    def reset(self) -> None:
+        if self.sent:
+            self.sink("\n")
+        self.buffer, self.open, self.sent = "", False, False
 
 
 _WH = re.compile(r"^\W*(which|what|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)

@@ -101,9 +101,11 @@ def _tokens(text: str) -> int:
     return len(text) // 4 + 1
 
 
-def select(ranked: list[Pick], budget_tokens: int, per_source_min: float) -> list[Passage]:
-    """The prompt's snippets: each source's best sentence (if it scores at least `per_source_min`
-    of the best), then the rest by rank, within `budget_tokens`; merged where adjacent."""
+def choose(ranked: list[Pick], budget_tokens: int, per_source_min: float) -> list[Pick]:
+    """The evidence sentences: each source's best sentence (if it scores at least `per_source_min`
+    of the best), then the rest by rank, within `budget_tokens`. A sentence that leans on the one
+    before it ("He said…") brings that one along. Returned in rank order of their sources, in
+    document order within a source, so that a reader sees each document's sentences as they run."""
     if not ranked:
         return []
     top = ranked[0].score
@@ -137,7 +139,45 @@ def select(ranked: list[Pick], budget_tokens: int, per_source_min: float) -> lis
         if used >= budget_tokens:
             break
         take(pick)
-    return _snippets(list(chosen.values()), order=[p.passage.source for p in ranked])
+    rank = {src: i for i, src in reversed(list(enumerate(p.passage.source for p in ranked)))}
+    return sorted(chosen.values(), key=lambda x: (rank.get(x.passage.source, len(rank)), x.start))
+
+
+def select(ranked: list[Pick], budget_tokens: int, per_source_min: float) -> list[Passage]:
+    """The prompt's snippets for a free-text answer: `choose`'s sentences merged where adjacent."""
+    return _snippets(choose(ranked, budget_tokens, per_source_min), order=[p.passage.source for p in ranked])
+
+
+def items(ranked: list[Pick], budget_tokens: int) -> list[Passage]:
+    """The reader's numbered evidence: the best sentences in rank order, within `budget_tokens`,
+    each a passage of its own (the unit a reader names and a check reads). A sentence that leans
+    on the one before it ("He said…") is shown joined to it, as one contiguous span of its source.
+    Rank order, not document order: where a small model just names the first items, it names the
+    retriever's best guesses."""
+    out: list[Passage] = []
+    used = 0
+    for pick in ranked:
+        start = pick.start
+        prev = _previous(pick) if _leans(pick.text) else None
+        if prev is not None:
+            start = prev.start
+        p = pick.passage
+        held = next((o for o in out if o.source == p.source and o.start < pick.end and start < o.end), None)
+        if held is not None:
+            if prev is not None and held.end == prev.end and pick.start not in (s for s, _ in held.sentences):
+                held.text = p.text[held.start - p.start : pick.end - p.start]  # the item it leans on, extended
+                held.end = pick.end
+                held.sentences.append((pick.start, pick.end))
+                used += _tokens(pick.text)
+            continue
+        text = p.text[start - p.start : pick.end - p.start]
+        cost = _tokens(text)
+        if used + cost > budget_tokens and out:
+            break
+        spans = [(prev.start, prev.end), (pick.start, pick.end)] if prev is not None else [(pick.start, pick.end)]
+        out.append(Passage(f"{p.id}:{start}", p.source, start, pick.end, text, spans, p.similarity, p.bm25, pick.score))
+        used += cost
+    return out
 
 
 def _leans(text: str) -> bool:

@@ -50,8 +50,11 @@ class OpenAIModel:
             )
         return self._client
 
-    def generate(self, messages: list[dict[str, str]], max_tokens: int, on_token: Callable[[str], None] | None = None) -> str:
-        """Streams the reply; the final chunk's usage (and llama.cpp's timings, when the server sends
+    def generate(
+        self, messages: list[dict[str, str]], max_tokens: int, on_token: Callable[[str], None] | None = None, grammar: str | None = None
+    ) -> str:
+        """Streams the reply (`grammar` is not sent: OpenAI-compatible APIs differ on it, and the
+        answerer parses the reply leniently); the final chunk's usage (and llama.cpp's timings, when the server sends
         them) become `last_usage`. Ctrl-C closes the stream and raises KeyboardInterrupt."""
         import openai
 

@@ -25,10 +25,14 @@ from qa.errors import QAError
 class Model(Protocol):
     name: str
 
-    def generate(self, messages: list[dict[str, str]], max_tokens: int, on_token: Callable[[str], None] | None = None) -> str:
+    def generate(
+        self, messages: list[dict[str, str]], max_tokens: int, on_token: Callable[[str], None] | None = None, grammar: str | None = None
+    ) -> str:
         """The reply (temperature 0: same input, same output), passing each piece to `on_token` as it
         is generated. Ctrl-C stops generation and raises KeyboardInterrupt. A model may also set
-        `last_usage` (token counts, timings) and `last_logprobs` ([(token, logprob)] of the reply)."""
+        `last_usage` (token counts, timings) and `last_logprobs` ([(token, logprob)] of the reply).
+        `grammar` (GBNF) constrains the reply where the model can; one that cannot ignores it, and
+        the caller parses the reply leniently."""
         ...
 
 
@@ -148,10 +152,14 @@ class LlamaCppModel:
         # (token, log-probability) of the last reply, in order: how sure the model was of it.
         self.last_logprobs: list[tuple[str, float]] = []
 
-    def generate(self, messages: list[dict[str, str]], max_tokens: int, on_token: Callable[[str], None] | None = None) -> str:
+    def generate(
+        self, messages: list[dict[str, str]], max_tokens: int, on_token: Callable[[str], None] | None = None, grammar: str | None = None
+    ) -> str:
         """Runs llama.cpp on this thread: its callback is where tokens arrive and where a pending
         Ctrl-C is noticed (returning True from the callback stops generation)."""
         request = {"messages": messages, "max_tokens": max_tokens, "temperature": 0.0, "stream": True, "seed": 0, "logprobs": True, "cache_prompt": True}
+        if grammar:
+            request["grammar"] = grammar
         pieces: list[str] = []
         self.last_logprobs = []
         state: dict = {"cancel": False, "error": None}
@@ -214,6 +222,7 @@ class ScriptedModel:
         self.name = name
         self.queue: list[tuple[Reply, list[tuple[str, float]]]] = []
         self.prompts: list[list[dict[str, str]]] = []
+        self.grammars: list[str | None] = []
         self.last_usage: dict[str, float] = {}
         self.last_logprobs: list[tuple[str, float]] = []
 
@@ -223,8 +232,11 @@ class ScriptedModel:
         self.queue.append((reply, logprobs or []))
         return self
 
-    def generate(self, messages: list[dict[str, str]], max_tokens: int, on_token: Callable[[str], None] | None = None) -> str:
+    def generate(
+        self, messages: list[dict[str, str]], max_tokens: int, on_token: Callable[[str], None] | None = None, grammar: str | None = None
+    ) -> str:
         self.prompts.append(messages)
+        self.grammars.append(grammar)
         if not self.queue:
             raise AssertionError("ScriptedModel: no reply queued")
         reply, self.last_logprobs = self.queue.pop(0)

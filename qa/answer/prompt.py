@@ -66,6 +66,34 @@ def build_messages(question: str, passages: list[Passage], name: str = "answer.t
     return [{"role": "system", "content": template("system.txt").strip()}, {"role": "user", "content": user.strip()}]
 
 
+def read_grammar(n: int, allow_none: bool = True, max_ids: int = 3) -> str:
+    """GBNF for the reader's reply: the numbers of the evidence sentences it rests on (only numbers
+    that exist), then a one-line answer; or "none". The model can only point at real sentences."""
+    nums = " | ".join(f'"{i}"' for i in range(1, n + 1)) or '"1"'
+    choice = '( "none" | ids "\\nAnswer: " ans )' if allow_none else 'ids "\\nAnswer: " ans'
+    return (
+        f'root ::= "Sentences: " {choice}\n'
+        f'ids ::= num ( ", " num ){{0,{max_ids - 1}}}\n'
+        f"num ::= {nums}\n"
+        "ans ::= [^\\n]{1,400}\n"
+    )
+
+
+_READ_IDS = re.compile(r"sentences?\s*:\s*([^\n]*)", re.IGNORECASE)
+_READ_ANSWER = re.compile(r"answer\s*:\s*(.*)", re.IGNORECASE | re.DOTALL)
+
+
+def parse_reading(reply: str, n: int) -> tuple[list[int], str]:
+    """(sentence numbers in 1..n, in the order given, without repeats; the answer line). Lenient, so
+    that a model that ignores the grammar (a hosted one) is read the same way; no numbers: none."""
+    ids_line = _READ_IDS.search(reply)
+    answer = _READ_ANSWER.search(reply)
+    raw = ids_line.group(1) if ids_line else ""
+    ids = [int(x) for x in re.findall(r"\d+", raw) if 1 <= int(x) <= n]
+    text = " ".join((answer.group(1) if answer else "").split())
+    return list(dict.fromkeys(ids)), text
+
+
 def build_judge_messages(question: str, quote: str) -> list[dict[str, str]]:
     """Does this quote answer the question? One word back (see `Answerer._judged`)."""
     user = template("judge.txt").format(quote=" ".join(fence(quote).split()), question=fence(question))
