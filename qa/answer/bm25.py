@@ -105,5 +105,6 @@ def cached(home: Path, location: str, corpus: Corpus, live: dict[str, str]) -> t
     got = load(folder)
     if got is None:
         got = build(corpus, live)
+        shutil.rmtree(folder, ignore_errors=True)  # a damaged one, else the rename below would keep it
         save(folder, *got)
     return got
