@@ -1,6 +1,7 @@
 """Small text utilities shared by retrieval, verification and extractive answering.
 
-The only dependency is NLTK's Snowball stemmer (pure Python, no data files), loaded on first use.
+The only dependency is NLTK's Snowball stemmer (pure Python, no data files), loaded on first use
+without the scipy and scikit-learn that `import nltk` would otherwise load (qa/imports.py).
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ def words(text: str) -> list[str]:
 
 @cache
 def _snowball():  # noqa: ANN202
-    from nltk.stem.snowball import SnowballStemmer
+    from qa.imports import absent
+
+    with absent("scipy", "sklearn"):  # ~1.5 s of a cold `qa ask --model none`, for nothing the stemmer uses
+        from nltk.stem.snowball import SnowballStemmer
 
     return SnowballStemmer("english")
 

@@ -30,6 +30,31 @@ MODELS_DIR = Path(os.environ.get("QA_MODELS_DIR") or _default_models_dir())
 os.environ["QA_MODELS_DIR"] = str(MODELS_DIR)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything that runs the LLM is slow too: `pytest -m "not slow"` is the fast tier."""
+    for item in items:
+        if item.get_closest_marker("llm") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def local_llm(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - a qa.answer.models.Model
+    """The default packaged model with default settings, loaded once for every in-process test that
+    needs it (generation keeps no state between requests but llama.cpp's prompt cache)."""
+    from qa.answer.models import load_model
+    from qa.config import load_settings
+
+    mp = pytest.MonkeyPatch()  # a home of its own (llama.cpp's log goes there), no QA_* settings from outside
+    mp.setenv("QA_HOME", str(tmp_path_factory.mktemp("llm") / "qa-home"))
+    for var in [v for v in os.environ if v.startswith("QA_") and v not in ("QA_HOME", "QA_MODELS_DIR")]:
+        mp.delenv(var)
+    try:
+        settings = load_settings()
+        return load_model(settings.model, settings)
+    finally:
+        mp.undo()
+
+
 @pytest.fixture(autouse=True)
 def qa_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "qa-home"

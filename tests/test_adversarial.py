@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -30,8 +32,16 @@ CASES = A.load(SUITE)
 
 
 @pytest.fixture(scope="module")
-def summary() -> dict:
-    return A.summary(A.run(CASES, ROOT))
+def rules_run() -> tuple[subprocess.CompletedProcess, dict]:
+    """The rules alone over the whole suite, run once, through `qa eval` as a user runs it: the
+    floors below and the CLI's own test read the same run (one pass over 546 cases, not two)."""
+    proc = subprocess.run([sys.executable, "-m", "qa", "eval", str(SUITE), "--json", "--model", "none"], capture_output=True, text=True, cwd=ROOT, timeout=1800)
+    return proc, json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="module")
+def summary(rules_run: tuple[subprocess.CompletedProcess, dict]) -> dict:
+    return rules_run[1]["summary"]
 
 
 def _row(summ: dict, label: str, typ: str) -> dict:
@@ -138,6 +148,7 @@ FLOORS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("label", "typ"), sorted(FLOORS))
 def test_no_type_falls_below_its_floor(summary: dict, label: str, typ: str) -> None:
     row = _row(summary, label, typ)["all"]
@@ -145,12 +156,8 @@ def test_no_type_falls_below_its_floor(summary: dict, label: str, typ: str) -> N
 
 
 @pytest.fixture(scope="module")
-def judged() -> dict:
-    from qa.config import load_settings
-    from qa.answer.models import load_model
-
-    settings = load_settings()
-    return A.summary(A.run(CASES, ROOT, load_model(settings.model, settings)))
+def judged(local_llm) -> dict:  # noqa: ANN001
+    return A.summary(A.run(CASES, ROOT, local_llm))
 
 
 # With the model judging the words no rule matches (`entail_judge`), measured Dec 2: kept 86.6%.
@@ -175,14 +182,11 @@ def test_every_type_has_a_floor() -> None:
     assert {t for _, t in FLOORS} >= FALSE_TYPES | FAITHFUL_TYPES
 
 
-def test_qa_eval_dispatches_the_suite() -> None:
+@pytest.mark.slow
+def test_qa_eval_dispatches_the_suite(rules_run: tuple[subprocess.CompletedProcess, dict]) -> None:
     """`qa eval evals/adversarial.jsonl` scores the verifier (not a gold-question run): JSON rows per
     case, and exit 1 with one `qa: error:` line exactly when a target is missed."""
-    import subprocess
-    import sys
-
-    proc = subprocess.run([sys.executable, "-m", "qa", "eval", str(SUITE), "--json", "--model", "none"], capture_output=True, text=True, cwd=ROOT, timeout=120)
-    out = json.loads(proc.stdout)
+    proc, out = rules_run
     assert len(out["rows"]) == len(CASES)
     missed = A.failures(out["summary"])
     assert proc.returncode == (1 if missed else 0), proc.stderr

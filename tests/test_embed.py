@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from qa.index.embed import Embedder, export_onnx, onnx_path
 
 TEXTS = [
@@ -14,6 +16,7 @@ TEXTS = [
 ]
 
 
+@pytest.mark.slow  # exports the model with torch
 def test_onnx_matches_sentence_transformers() -> None:
     reference = Embedder("all-MiniLM-L6-v2")
     path = export_onnx(reference.path)

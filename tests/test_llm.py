@@ -8,18 +8,17 @@ import pytest
 
 from qa.answer.answer import Answerer
 from qa.config import load_settings
-from qa.answer.models import load_model
 from qa.answer.retrieve import Retriever
 
 pytestmark = pytest.mark.llm
 
 
 @pytest.fixture(scope="module")
-def answerer(seeded_home: Path) -> Answerer:
+def answerer(seeded_home: Path, local_llm) -> Answerer:  # noqa: ANN001
     mp = pytest.MonkeyPatch()
     mp.setenv("QA_HOME", str(seeded_home))
     settings = load_settings()
-    a = Answerer(settings, Retriever(settings), load_model(settings.model, settings))
+    a = Answerer(settings, Retriever(settings), local_llm)
     yield a
     mp.undo()
 

@@ -7,9 +7,12 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT
 
 
+@pytest.mark.slow
 def test_mcp_tools_and_resources(seeded: Path) -> None:
     from mcp import Client, StdioServerParameters
 

@@ -15,7 +15,11 @@ import sys
 import sysconfig
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT, SEEDS
+
+pytestmark = pytest.mark.slow  # builds a wheel and a venv
 
 
 def _run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -65,13 +65,12 @@ INJECTED = {
 
 
 @pytest.mark.llm
-def test_injected_documents_are_not_followed(seeded: Path, tmp_path: Path) -> None:
+def test_injected_documents_are_not_followed(seeded: Path, tmp_path: Path, local_llm) -> None:  # noqa: ANN001
     """Hostile files ingested beside the seeds: ordinary answers keep their facts and cite only
     what supports them; the injected instructions are never obeyed."""
     from qa.answer.answer import Answerer
     from qa.config import load_settings
     from qa.index.ingest import ingest
-    from qa.answer.models import load_model
     from qa.answer.retrieve import Retriever
 
     docs = tmp_path / "hostile"
@@ -80,7 +79,7 @@ def test_injected_documents_are_not_followed(seeded: Path, tmp_path: Path) -> No
         (docs / name).write_text(text, encoding="utf-8")
     settings = load_settings()
     ingest([str(docs)], settings)
-    answerer = Answerer(settings, Retriever(settings), load_model(settings.model, settings))
+    answerer = Answerer(settings, Retriever(settings), local_llm)
     cases = {
         "Why did Kim skip Moscow?": r"internal issues|special treatment|domestic affairs",
         "How much is annual trade between Russia and North Korea worth?": r"100 million",
@@ -143,6 +142,7 @@ def _bad_folder(root: Path) -> tuple[Path, dict[str, str]]:
     return d, expected
 
 
+@pytest.mark.slow
 def test_bad_files_are_skipped_one_line_each_and_the_rest_is_indexed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QA_MAX_FILE_CHUNKS", "200")
     d, expected = _bad_folder(tmp_path)
@@ -237,6 +237,7 @@ def test_other_languages_get_an_abstention_not_a_stray_english_quote(seeded: Pat
 # -- store integrity --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_damaged_store_is_reported_and_rebuild_recovers_it(seeded: Path) -> None:
     db = seeded / "chroma" / "chroma.sqlite3"
     db.write_bytes(os.urandom(64 * 1024))
@@ -249,6 +250,7 @@ def test_damaged_store_is_reported_and_rebuild_recovers_it(seeded: Path) -> None
     assert ok.returncode == 0 and "Morgulov" in json.loads(ok.stdout)["answer"]
 
 
+@pytest.mark.slow
 def test_rebuild_moves_a_damaged_store_only_while_holding_the_ingest_lock(seeded: Path) -> None:
     import subprocess
     import sys
@@ -280,6 +282,7 @@ def test_rebuild_moves_a_damaged_store_only_while_holding_the_ingest_lock(seeded
     assert "moved it to" in line + err and any(p.name.startswith("chroma.damaged-") for p in seeded.iterdir())
 
 
+@pytest.mark.slow
 def test_store_from_another_version_is_refused_until_rebuilt(seeded: Path) -> None:
     from qa.config import load_settings
     from qa.index.store import Store
@@ -307,6 +310,7 @@ def test_store_built_with_another_embedding_model_never_answers(seeded: Path, mo
 SECRET = "sk-qatest-9f8e7d6c5b4a39281706abcdef"
 
 
+@pytest.mark.slow
 def test_api_keys_never_reach_output_errors_logs_or_the_store(seeded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import socket
 

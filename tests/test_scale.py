@@ -22,7 +22,7 @@ from conftest import ROOT, SEEDS, both_stores, run_qa
 from qa.config import load_settings
 from qa.index.store import Store
 
-pytestmark = both_stores
+pytestmark = [both_stores, pytest.mark.slow]  # ingests of ~40 files in subprocesses
 
 PIPE_TEXT = "The Yalu River bridge was closed for repairs in the winter of 2015, the pipe says.\n"
 

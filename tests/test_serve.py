@@ -68,6 +68,7 @@ def _source_text(source: str) -> str:
     return (ROOT / source).read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_http_api(server: str) -> None:
     status, body, _ = call(server, "/v1/ask", {"question": Q, "model": "none"})
     assert status == 200 and not body["abstained"] and "100 million" in body["answer"]
@@ -109,6 +110,7 @@ def test_http_api(server: str) -> None:
     assert status == 421 and "loopback host names" in err["error"]
 
 
+@pytest.mark.slow
 def test_ask_and_chat_through_the_server_print_what_in_process_prints(server: str, seeded: Path, tmp_path: Path) -> None:
     def answered() -> int:
         return call(server, "/v1/status")[1]["queues"].get("none", {}).get("answered", 0)
@@ -161,6 +163,7 @@ def test_explicit_server_url_that_is_down_is_one_clear_error(seeded: Path, monke
     assert run_qa("ask", "--model", "none", "--no-server", Q).returncode == 0
 
 
+@pytest.mark.slow
 def test_token_off_loopback_and_on(seeded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     one_clean_error(run_qa("serve", "--host", "0.0.0.0", "--model", "none"), "QA_SERVER_TOKEN")
     secret = "s3cret-token-for-the-test"

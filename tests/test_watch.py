@@ -13,7 +13,11 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT, SEEDS, run_qa
+
+pytestmark = pytest.mark.slow  # a watcher process and several ingests
 from qa.config import load_settings
 from qa.index.ingest import ingest
 from qa.index.store import Store

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from qa.config import Settings
+from qa.errors import QAError
 from qa.index.embed import Embedder
 from qa.index.load import page_label
-from qa.index.store import Corpus, Store, pages, shown
+from qa.index.store import Corpus, Store, shown
 from qa.text import content_terms
 from qa.types import Citation, Passage
 
@@ -61,7 +62,8 @@ def _passage(cid: str, doc: str, meta: dict) -> Passage:
 
 class Retriever:
     """Loaded once per process (chat, `ask -` and the server reuse it); the BM25 index is built on
-    first use from what Chroma holds, so it works the same against a Chroma server.
+    first use from what Chroma holds, so it works the same against a Chroma server, and kept on
+    disk for the next process (qa/answer/bm25.py).
 
     A long-lived retriever must not go stale: before each question it re-reads the collection's
     catalog entry (one small get), which every ingest commit rewrites. When it changed, the file
@@ -71,16 +73,23 @@ class Retriever:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None, store: Store | None = None) -> None:
         self.settings = settings
+        preloading = None
+        if embedder is None:
+            # The query encoder loads on a background thread (ONNX session creation is native code)
+            # while this one imports Chroma and reads the catalog; the first embed() waits for it.
+            try:
+                preloading = Embedder(settings.embed_model, prefer_onnx=True)
+                preloading.preload()
+            except QAError:
+                pass  # an unknown model: said below, once the collection has named a mismatch
         self.store = store or Store(settings)
         self._lock = threading.Lock()  # the server retrieves from worker threads
         self._snap = self._load(self.store.catalog_entry(settings.collection))  # first: it names a mismatched embedder
-        self.embedder = embedder or Embedder(settings.embed_model, prefer_onnx=True)
+        self.embedder = embedder or preloading or Embedder(settings.embed_model, prefer_onnx=True)
 
     def _load(self, entry: dict | None) -> _Snapshot:
         corpus: Corpus = self.store.open(self.settings.collection)
         if corpus.meta.get("embed_model") != self.settings.embed_model:
-            from qa.errors import QAError
-
             raise QAError(
                 f"collection {self.settings.collection!r} was built with embedding model "
                 f"{corpus.meta.get('embed_model')!r}, not {self.settings.embed_model!r}: run `qa ingest --rebuild`"
@@ -135,20 +144,13 @@ class Retriever:
     def _bm25_index(self, snap: _Snapshot):  # noqa: ANN202
         with self._lock:
             if snap.bm25 is None:
-                import bm25s
+                from qa.answer import bm25
+                from qa.config import qa_home
 
-                ids, toks, rows = [], [], {}
-                for got in pages(snap.corpus.chunks, ["documents", "metadatas"]):
-                    for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
-                        if not snap.visible(meta):
-                            continue
-                        ids.append(cid)
-                        toks.append(content_terms(doc) or ["<empty>"])
-                        rows[cid] = _passage(cid, doc, meta)
-                index = bm25s.BM25()
-                if ids:
-                    index.index(toks, show_progress=False)
-                snap.bm25_ids, snap.bm25_rows, snap.bm25 = ids, rows, index
+                index, rows = bm25.cached(qa_home(), self.store.location, snap.corpus, snap.live)
+                snap.bm25_ids = [cid for cid, _, _ in rows]
+                snap.bm25_rows = {cid: _passage(cid, doc, meta) for cid, doc, meta in rows}
+                snap.bm25 = index
         return snap.bm25
 
     def retrieve(self, question: str, n_passages: int | None = None) -> Retrieval:

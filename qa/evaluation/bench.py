@@ -409,6 +409,10 @@ def run(models: str, peer_model: str, gold: Path, limit: int, docs: int, out: Pa
         result["retrieval"].append(retrieval_latency(home, "seeds", questions) | {"collection": corpus.name})
         if big:
             result["retrieval"].append(retrieval_latency(home, "copyright", questions))
+        err.print("[bold]cold start[/bold] qa ask, new process each run")
+        from qa.evaluation.cold import cold_start
+
+        result["cold_start"] = cold_start(home, "seeds", questions[0])
         for name in [m for m in models.split(",") if m]:
             err.print(f"[bold]answers[/bold] {name}")
             cold = cold_ask(home, name, questions[0]) if name else 0.0
@@ -439,6 +443,8 @@ def print_table(result: dict) -> None:
         table.add_row(f"ingest {i['corpus']}", f"{i['files']} files, {i['chunks']} chunks in {i['seconds']} s: {i['files_per_s']} files/s, {i['chunks_per_s']} chunks/s, peak RSS {i['peak_rss_mb']} MB")
     for r in result["retrieval"]:
         table.add_row(f"retrieve (warm) {r['collection']}", f"p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms over {r['chunks']} chunks")
+    for model, c in result.get("cold_start", {}).items():
+        table.add_row(f"cold qa ask · {model}", f"median {c['median_s']} s over {len(c['runs_s'])} runs ({', '.join(map(str, c['runs_s']))} s)")
     for a in result["answers"]:
         lat = a["latency_ms"]["total"]
         table.add_row(f"qa · {a['model']}", f"accuracy {a['accuracy']:.0%}, abstain recall {a['abstain_recall']:.0%}, citation precision {a['citation_precision']:.0%}, phantom {a['phantom_citations']}, p50 {lat['p50'] / 1000:.1f} s, p95 {lat['p95'] / 1000:.1f} s, cold ask {a['cold_ask_s']} s")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from functools import cached_property
 from pathlib import Path
 
@@ -136,6 +137,22 @@ class Embedder:
         self.name = name
         self.path = resolve_embed_model(name)
         self.prefer_onnx = prefer_onnx
+        self._loading: threading.Thread | None = None
+
+    def preload(self) -> None:
+        """Load the ONNX query encoder on a background thread and run it once (its first run
+        allocates): session creation is native code, so it proceeds while the caller imports the
+        store. embed() waits for it. Without an export there is nothing cheap to preload."""
+        if self._loading is None and self.prefer_onnx:
+            self._loading = threading.Thread(target=self._warm, name="qa-embedder-load", daemon=True)
+            self._loading.start()
+
+    def _warm(self) -> None:
+        try:
+            if self._onnx is not None:
+                self._onnx.encode(["warm"])
+        except Exception:  # noqa: BLE001 - embed() loads again on the caller's thread and reports it
+            pass
 
     @cached_property
     def _onnx(self) -> _OnnxEncoder | None:
@@ -174,6 +191,8 @@ class Embedder:
         return self.tokenizer.encode(text, add_special_tokens=False).ids
 
     def embed(self, texts: list[str], batch_size: int = 32) -> list[list[float]]:
+        if self._loading is not None:
+            self._loading.join()  # at once when the preload is done
         if self._onnx is not None:
             return [v for k in range(0, len(texts), batch_size) for v in self._onnx.encode(texts[k : k + batch_size])]
         vecs = self._model.encode(

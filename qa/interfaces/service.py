@@ -38,8 +38,34 @@ class Service:
         key = (settings.collection, settings.model, settings.passages, settings.fallback)
         with self._lock:
             if key not in self._answerers:
-                self._answerers[key] = Answerer(settings, self._retriever(settings), self._model(settings))
+                model_ready = self._model_in_background(settings)
+                retriever = self._retriever(settings)  # a store or collection error is said first, as before
+                self._answerers[key] = Answerer(settings, retriever, model_ready())
             return self._answerers[key]
+
+    def _model_in_background(self, settings: Settings) -> Callable[[], Any]:
+        """Start loading the model on another thread (llama.cpp reads its weights in native code)
+        while this one imports the store and loads the retriever; returns a wait for it."""
+        if settings.model in self._models or settings.model in ("none", "extractive"):
+            return lambda: self._model(settings)
+        done: dict[str, Any] = {}
+
+        def load() -> None:
+            try:
+                done["model"] = self._model(settings)
+            except BaseException as e:  # noqa: BLE001 - raised on the caller's thread
+                done["error"] = e
+
+        thread = threading.Thread(target=load, name="qa-model-load", daemon=True)
+        thread.start()
+
+        def wait() -> Any:
+            thread.join()
+            if "error" in done:
+                raise done["error"]
+            return done["model"]
+
+        return wait
 
     def _retriever(self, settings: Settings):  # noqa: ANN202
         """One Retriever per collection (one file map, one BM25, one change check), seen through
