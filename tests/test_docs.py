@@ -77,3 +77,10 @@ def test_lower_layer_never_imports_higher() -> None:
                 continue
             wrong += [f"{path.relative_to(ROOT)} ({mine}) imports {n}" for n in names if (t := _layer(n)) and LAYERS[t] > LAYERS[mine]]
     assert not wrong, wrong
+
+
+def test_readme_shows_the_commands_ci_runs() -> None:
+    """.ci/run runs exactly what README tells a new user to type: each of its commands is a line of README."""
+    readme = set((ROOT / "README.md").read_text(encoding="utf-8").splitlines())
+    commands = [line for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines() if line.startswith(("python3 ", ".venv/"))]
+    assert len(commands) == 2 and all(c in readme for c in commands), commands

@@ -273,6 +273,15 @@ def conversations_table(root: Path) -> str:
 
 def speed_table(root: Path) -> str:
     out = ["| figure | value | report |\n", "|---|---|---|\n"]
+    for corpus, split, d in bench_reports(root):
+        src = f"`reports/bench-{corpus}-{split}.json`"
+        for ing in d["ingest"]:
+            out.append(f"| ingest {ing['corpus']}: {ing['files']} files, {ing['chunks']} chunks | {ing['seconds']} s (model load included), peak RSS {ing['peak_rss_mb']:,} MB | {src} |\n")
+        for ret in d["retrieval"]:
+            out.append(f"| warm retrieval over {ret['chunks']:,} chunks, p50 / p95 | {_ms(ret['p50_ms'])} / {_ms(ret['p95_ms'])} | {src} |\n")
+        cold = ", ".join(f"{a['model']} {a['cold_ask_s']} s" for a in d["answers"] if a.get("cold_ask_s") is not None)
+        if cold:
+            out.append(f"| cold `qa ask` (a new process: imports, store, model load, answer) | {cold} | {src} |\n")
     serve = root / "reports" / "bench-serve.json"
     if serve.is_file():
         d, src = _load(serve), "`reports/bench-serve.json`"
@@ -297,7 +306,8 @@ def speed_table(root: Path) -> str:
                 f"| ingest {ing['files']:,} files ({ing['chunks']:,} chunks), {ing['mode']} store | {ing['seconds']} s, {ing['chunks_per_s']} chunks/s, "
                 f"peak RSS {ing['client_peak_rss_mb']:,} MB; retrieval p50 {_ms(ret['p50_ms'])} | {src} |\n"
             )
-    machines = [f"`{p.name}`: {_load(p)['machine']}" for p in (serve, scale) if p.is_file()]
+    machines = [f"`bench-{c}-{sp}.json`: {d['machine']}" for c, sp, d in bench_reports(root)]
+    machines += [f"`{p.name}`: {_load(p)['machine']}" for p in (serve, scale) if p.is_file()]
     out.append(f"\nMachines: {'; '.join(machines) or '–'}.\n")
     return "".join(out)
 
