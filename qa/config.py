@@ -31,66 +31,126 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore")
 
-    collection: str = "default"
-    # Which answerer: a built-in model name (see `qa models`), a path to a .gguf file, or "none".
-    model: str = "qwen2.5-1.5b"
-    embed_model: str = "all-MiniLM-L6-v2"
+    collection: str = Field("default", description="Corpus name: one Chroma collection per corpus (`--collection`).")
+    model: str = Field(
+        "qwen2.5-1.5b",
+        description="The answerer: a packaged model (`qwen2.5-1.5b`, `qwen2.5-0.5b`), a path to a `.gguf` file, "
+        "`openai:NAME` for a hosted OpenAI-compatible API, or `none` for extractive answers with no LLM "
+        "(`--model`).",
+    )
+    embed_model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="Embedding model: a packaged name or a local sentence-transformers folder. Changing it rebuilds "
+        "the index on the next `qa ingest`.",
+    )
     # Chunk size in embedding-model tokens: small chunks keep the prompt (and so local latency) small
     # and stay under MiniLM's 256-token window.
-    chunk_size: int = 96
-    chunk_overlap: int = 16
+    chunk_size: int = Field(
+        96,
+        description="Chunk size in embedding-model tokens. Changing it rebuilds the index on the next `qa ingest`.",
+    )
+    chunk_overlap: int = Field(
+        16,
+        description="Tokens shared by neighbouring chunks. Changing it rebuilds the index on the next `qa ingest`.",
+    )
     # Candidates taken from each retriever before fusion, and the chunks whose sentences then compete
     # for the prompt (the evidence stage picks sentences, not chunks).
-    candidates: int = 20
+    candidates: int = Field(20, description="Hits taken from each retriever (dense and BM25) before they are fused.")
     # Six, not four: on the frozen test splits the facts were in the top four chunks for 36 of 48
     # answerable questions and in the top six for 40 (dev: 77 and 78 of 83, so dev could not show
     # it), and answers followed: seeds 55.0% -> 65.0%, licences 18.8% -> 31.2%, pydoc unchanged,
     # abstention recall unchanged, for ~200 more prompt tokens a question (median answer on 2 cores
     # 7.6-8.9 s -> 9.0-13.1 s on the test splits, two CI runs; 4 is the faster choice).
-    passages: int = 6
+    passages: int = Field(
+        6,
+        description="Chunks retrieved for each question: the evidence the model and the extractive answer read "
+        "(`--passages`). Fewer is faster on a CPU; more finds more answers.",
+    )
     # What the prompt gets: the retrieved chunks whole ("chunks"), or their best sentences packed per
     # document within `evidence_tokens` ("sentences": a shorter prompt, but on the frozen test splits
     # it lost answers on the reference-doc and legal corpora, so it is not the default).
-    evidence: Literal["chunks", "sentences"] = "chunks"
+    evidence: Literal["chunks", "sentences"] = Field(
+        "chunks",
+        description="What the prompt gets: the retrieved chunks whole (`chunks`), or their best sentences packed per "
+        "document within `evidence_tokens` (`sentences`, a shorter prompt).",
+    )
     # How the model answers: "select" shows it numbered evidence sentences, has it name the ones
     # that answer (a grammar allows only real ones, or none) and write a one-line answer that is
     # kept where those sentences state it, else replaced by them quoted; "free" has it write a
     # cited answer from the passages, every sentence of which must pass verification.
-    answer_shape: Literal["select", "free"] = "select"
-    # Evidence sentences shown to the reader ("select"), in tokens: prompt length is what a CPU pays for.
-    read_tokens: int = 400
+    answer_shape: Literal["select", "free"] = Field(
+        "select",
+        description="How the model answers: `select` has it name the numbered evidence sentences that answer the "
+        "question and write one line, kept where those sentences state it (else they are quoted); `free` has it "
+        "write a cited answer from the passages, each sentence verified.",
+    )
+    read_tokens: int = Field(
+        400,
+        description="With `answer_shape = \"select\"`: how many tokens of numbered evidence sentences the model reads.",
+    )
     # Evidence sentences in the prompt, in tokens: prompt length is what a CPU pays for.
-    evidence_tokens: int = 280
+    evidence_tokens: int = Field(
+        280,
+        description="With `evidence = \"sentences\"`: how many tokens of evidence sentences the prompt holds.",
+    )
     # Every retrieved document's best sentence goes into the prompt when it scores at least this share
     # of the best sentence's score, so that answers spread over several documents are seen whole.
-    evidence_per_source: float = 0.75
+    evidence_per_source: float = Field(
+        0.75,
+        description="With `evidence = \"sentences\"`: every document's best sentence goes in when it scores at least "
+        "this share of the best sentence's score.",
+    )
     # The model's "The documents do not say" stands only when it was at least this sure of it (the
     # probability of its first words); an unsure one is asked again without the way out. Set from
     # the dev splits (passage-block prompt): answerable questions' abstentions had 0.13-0.66 (15 of
     # 18 below 0.55), unanswerable ones' 0.41-0.80 (4 of 12 below). Test splits, against 0 (off):
     # pydoc 16.7% -> 25.0%, seeds and licences unchanged, abstention recall unchanged.
-    abstain_confidence: float = 0.55
+    abstain_confidence: float = Field(
+        0.55,
+        description="The model's \"The documents do not say.\" stands only when it is at least this sure of it (the "
+        "probability of its first words); an unsure one is asked again without the way out. 0 turns this "
+        "off.",
+    )
     # A generated answer is completed with the best evidence sentence of each document it does not
     # cite, when that sentence scores at least this share of the best cited one (above 1: never).
     # At 1.0 on the frozen test splits: seeds accuracy 50.0% -> 55.0%, multi-source answers citing
     # every part's source 1/6 -> 2/6, citation precision 95.5% -> 84.6%; pydoc and licences unchanged.
-    complement_share: float = 1.0
+    complement_share: float = Field(
+        1.0,
+        description="A generated answer gains the best sentence of a document it does not cite when that sentence "
+        "scores at least this share of the best cited one. Above 1: never.",
+    )
     # At most this many sentences added that way.
-    max_complements: int = 1
+    max_complements: int = Field(1, description="At most this many sentences added that way.")
     # At most this many citations in an answer, complements included.
-    max_citations: int = 4
+    max_citations: int = Field(4, description="At most this many citations in an answer, added sentences included.")
     # Abstain without asking the model when the best passage is this far from the question.
-    min_similarity: float = 0.30
+    min_similarity: float = Field(
+        0.30,
+        description="Abstain without asking the model when no passage reaches this cosine similarity to the question.",
+    )
     # Sentence-vs-question score (0.7 cosine + 0.3 shared terms) that an extractive answer needs.
-    extractive_min_score: float = 0.55
+    extractive_min_score: float = Field(
+        0.55,
+        description="Score a sentence needs against the question (0.7 cosine + 0.3 shared terms) to be an extractive "
+        "answer.",
+    )
     # A generated answer's best cited quote must score this against the question, or it is treated
     # as an answer to some other question.
-    min_relevance: float = 0.45
+    min_relevance: float = Field(
+        0.45,
+        description="A generated answer's best cited quote must score this against the question, or the answer is "
+        "treated as one to another question.",
+    )
     # When no cited quote scores `min_relevance`, the model is asked of each cited quote whether it
     # answers the question (one word, yes or no), and the answer stands on a "yes": short code and
     # legal sentences score low against questions they answer. Costs a short prompt per quote, only
     # for such answers. No effect with `model = none`.
-    relevance_judge: bool = True
+    relevance_judge: bool = Field(
+        True,
+        description="When no cited quote reaches `min_relevance`, ask the model whether a cited quote answers the "
+        "question (one word); the answer stands on \"yes\". No effect with `model = \"none\"`.",
+    )
     # When the verifier's rules drop a sentence only for a word its best quote lacks (a synonym
     # WordNet does not list, a phrase: "pulled out" for "backed out"), the model is asked whether
     # that quote states the sentence (one word), and the sentence stands when the probability of
@@ -98,57 +158,128 @@ class Settings(BaseSettings):
     # Set on the adversarial suite's dev split: faithful drafts so dropped had P(yes) 0.38-0.95
     # (15 of 19 at 0.6 or more), false ones 0.06-0.97 (2 of 53 at 0.6 or more). No effect with
     # `model = none`.
-    entail_judge: bool = True
-    entail_judge_min: float = 0.75
+    entail_judge: bool = Field(
+        True,
+        description="When the verifier's only objection to a sentence is a word no rule matches, ask the model "
+        "whether its quote states the sentence (one word). Figures, negations, comparisons and names are "
+        "never put to the model. No effect with `model = \"none\"`.",
+    )
+    entail_judge_min: float = Field(0.75, description="The probability of \"yes\" at which such a sentence stands.")
     # When the model says the passages hold no answer but a passage sentence scores this high
     # against the question, ask once more without the way out (small models abstain too readily).
-    override_score: float = 0.66
-    max_answer_tokens: int = 160
-    threads: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 2, 8)))
-    context_tokens: int = 4096
+    override_score: float = Field(
+        0.66,
+        description="When the model says the documents do not say, but an evidence sentence scores this high against "
+        "the question, ask once more without the way out.",
+    )
+    max_answer_tokens: int = Field(160, description="Longest answer the model may write, in tokens.")
+    threads: int = Field(
+        default_factory=lambda: max(1, min(os.cpu_count() or 2, 8)),
+        description="llama.cpp threads. Default: the number of CPUs, at most 8.",
+    )
+    context_tokens: int = Field(4096, description="llama.cpp context window, in tokens.")
     # Per-file limits: a bigger file is skipped with a warning (or refused when named directly).
-    max_file_mb: float = 50.0
-    max_file_chunks: int = 20000
-    max_question_chars: int = 2000
+    max_file_mb: float = Field(50.0, description="Larger files are skipped at ingest (refused when named directly).")
+    max_file_chunks: int = Field(20000, description="Files that split into more chunks are skipped at ingest.")
+    max_question_chars: int = Field(2000, description="Longer questions are refused.")
     # A Chroma server (http://HOST:PORT) instead of the embedded store under $QA_HOME.
-    chroma_url: str | None = None
+    chroma_url: str | None = Field(
+        None,
+        description="`http://HOST:PORT` of a Chroma server (`chroma run`) to use instead of the embedded store under "
+        "`$QA_HOME`.",
+    )
     # The database on that server (created on first use): one server can hold several teams' indexes.
-    chroma_database: str = "default_database"
+    chroma_database: str = Field(
+        "default_database",
+        description="The database on that server (created on first use), so one server can hold several teams' "
+        "indexes.",
+    )
     # Files read, split and embedded per batch; each batch is committed on its own, so memory stays
     # bounded and an interrupted ingest resumes after the last committed batch.
-    ingest_batch_files: int = 64
+    ingest_batch_files: int = Field(
+        64,
+        description="Files read, split and embedded per batch. Each batch is committed on its own, so memory stays "
+        "bounded and an interrupted ingest resumes after the last committed batch.",
+    )
     # `qa ingest --watch`: how long the folder must be quiet before a burst of changes is indexed.
-    watch_debounce_s: float = 0.5
+    watch_debounce_s: float = Field(
+        0.5,
+        description="`qa ingest --watch`: seconds of quiet before a burst of file changes is indexed.",
+    )
     # Server mode: an ingest's lock is a lease in the server, renewed while it runs; a holder that
     # died without releasing it blocks others at most this long.
-    lock_lease_s: float = 30.0
+    lock_lease_s: float = Field(
+        30.0,
+        description="With a Chroma server: seconds an ingest that died can keep its lock from others.",
+    )
     # Hosted models (`--model openai:NAME`): an OpenAI-compatible chat API. Unset base_url means
     # OPENAI_BASE_URL, else api.openai.com. A key goes only to the endpoint it was set for: api_key
     # (QA_API_KEY / config.toml) with base_url, or with OpenAI's URL when base_url is unset;
     # OPENAI_API_KEY with OPENAI_BASE_URL or OpenAI's URL (see `_key_for_endpoint`).
-    base_url: str | None = None
-    api_key: SecretStr | None = None
+    base_url: str | None = Field(
+        None,
+        description="Hosted models: where `/chat/completions` is served (usually ends in `/v1`). Unset: "
+        "`OPENAI_BASE_URL`, else OpenAI's URL.",
+    )
+    api_key: SecretStr | None = Field(
+        None,
+        description="Hosted models: the bearer token, sent only to `base_url` (or OpenAI's URL when `base_url` is "
+        "unset); unset: `OPENAI_API_KEY`, sent only to `OPENAI_BASE_URL` or OpenAI's URL. Never printed "
+        "or logged.",
+    )
     # Seconds to wait for the endpoint (per attempt), and retries with backoff on 429/5xx/timeouts.
-    request_timeout: float = 60.0
-    retries: int = 2
+    request_timeout: float = Field(60.0, description="Hosted models: seconds to wait for an answer, per attempt.")
+    retries: int = Field(
+        2,
+        description="Hosted models: retries with exponential backoff on connection errors, timeouts, 408/409/429 and "
+        "5xx.",
+    )
     # When the endpoint is down after retries: "none" fails with one clear line (the default, so a
     # misconfigured endpoint is never silently papered over), "extractive" answers without a model.
-    fallback: Literal["none", "extractive"] = "none"
+    fallback: Literal["none", "extractive"] = Field(
+        "none",
+        description="Hosted models: when the endpoint is down after retries, `none` fails with one line, `extractive`"
+        " answers without a model and says so (`--fallback`).",
+    )
     # `qa serve`: where it listens. Any address but loopback needs server_token.
-    server_host: str = "127.0.0.1"
-    server_port: int = Field(default=8765, ge=0, le=65535)
+    server_host: str = Field(
+        "127.0.0.1",
+        description="Where `qa serve` listens (`--host`). Any address but loopback needs `server_token`.",
+    )
+    server_port: int = Field(
+        default=8765, ge=0, le=65535,
+        description="Port `qa serve` listens on (`--port`; 0 picks a free one).",
+    )
     # A running `qa serve` for `qa ask` / `qa chat` to use (else one found through
     # $QA_HOME/server.json, else in-process). `--no-server` forces in-process.
-    server_url: str | None = None
+    server_url: str | None = Field(
+        None,
+        description="A running `qa serve` for `qa ask` and `qa chat` to use. Unset: the one named in "
+        "`$QA_HOME/server.json`, else answer in-process (`--no-server` forces that).",
+    )
     # Bearer token: required by `qa serve` on a non-loopback address (and checked on every request
     # whenever set); sent by `qa ask` / `qa chat`. Never printed or logged.
-    server_token: SecretStr | None = None
+    server_token: SecretStr | None = Field(
+        None,
+        description="Bearer token: required by `qa serve` off loopback and checked on every request whenever set; "
+        "sent by `qa ask` and `qa chat`. Never printed or logged.",
+    )
     # Requests waiting per model beyond the one being answered; more get 429 with Retry-After.
-    server_queue: int = Field(default=32, ge=0)
+    server_queue: int = Field(
+        default=32, ge=0,
+        description="`qa serve`: requests that may wait per model beyond the one being answered; more get 429 with "
+        "`Retry-After`.",
+    )
     # Seconds a request may take from arrival (queueing included) before it is cancelled (504).
-    server_timeout_s: float = Field(default=300.0, gt=0)
+    server_timeout_s: float = Field(
+        default=300.0, gt=0,
+        description="`qa serve`: seconds a request may take, queueing included, before it is cancelled (504).",
+    )
     # Largest request body accepted (413 above it); questions are also held to max_question_chars.
-    server_max_body_bytes: int = Field(default=65536, ge=1024)
+    server_max_body_bytes: int = Field(
+        default=65536, ge=1024,
+        description="`qa serve`: largest request body accepted (413 above it).",
+    )
 
     # base_url / api_key taken from the OpenAI SDK's variables, or a key withheld: {field: why}.
     _sdk: dict[str, str] = PrivateAttr(default_factory=dict)

@@ -11,6 +11,8 @@ re-checked here against the files on disk, independently of the verifier that pr
 from __future__ import annotations
 
 import json
+import os
+import platform
 import re
 import time
 from dataclasses import asdict, dataclass, field
@@ -214,6 +216,7 @@ def run(answerer: Answerer, gold: list[Gold], on_row=None) -> tuple[list[Row], d
     texts: dict[str, str] = {}
     rows = []
     t0 = time.perf_counter()
+    load_at_start = os.getloadavg()[0]
     for g in gold:
         a = answerer.ask(g.question)
         row = score(g, a, texts)
@@ -224,6 +227,8 @@ def run(answerer: Answerer, gold: list[Gold], on_row=None) -> tuple[list[Row], d
     summary["model"] = answerer.model_name
     summary["collection"] = answerer.settings.collection
     summary["seconds"] = round(time.perf_counter() - t0, 1)
+    # Timings mean little without the machine and how busy it was (docs/evaluation.md shows this).
+    summary["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, load average {load_at_start:.1f} at start, {os.getloadavg()[0]:.1f} at end"
     return rows, summary
 
 
