@@ -95,3 +95,12 @@ def test_only_the_answer_line_is_streamed(make) -> None:  # noqa: ANN001
     make(model).ask("How much is annual trade between Russia and North Korea worth?", on_token=pieces.append)
     streamed = "".join(pieces)
     assert "Sentences" not in streamed and "$100 million" in streamed
+
+
+def test_verbose_shows_each_dropped_sentence_and_why(make) -> None:  # noqa: ANN001
+    from qa.interfaces.render import details
+
+    model = ScriptedModel().enqueue(naming("$100 million", "Annual trade between Russia and North Korea is worth about $900 million."))
+    a = make(model).ask("How much is annual trade between Russia and North Korea worth?")
+    shown = details(a)
+    assert "dropped: \u201cAnnual trade between Russia and North Korea is worth about $900 million.\u201d (" in shown

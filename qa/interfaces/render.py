@@ -53,6 +53,9 @@ def details(answer: Answer) -> str:
     lines = [f"mode {answer.mode} · model {answer.model} · dropped {dropped} · {judged}" + " · ".join(f"{k} {v:.0f} ms" for k, v in t.items())]
     if answer.reason:
         lines.append(f"reason: {answer.reason}")
+    if answer.verification:
+        for text, why in zip(answer.verification.dropped, answer.verification.reasons):
+            lines.append(f"dropped: \u201c{text}\u201d ({why})")
     return visible("\n".join(lines))
 
 
