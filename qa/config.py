@@ -93,6 +93,14 @@ class Settings(BaseSettings):
     # `model = none`.
     entail_judge: bool = True
     entail_judge_min: float = 0.75
+    # The learned judge (qa/check/judge.py: a small cross-encoder shipped in the package, no model
+    # call): "off"; "undecided" to ask it instead of the answer model where the rules' only
+    # objection is an unmatched word (as `entail_judge` above); "confirm" to ask it of every sentence
+    # the rules keep, on the quote(s) they chose, and drop the sentence when it says no. A sentence
+    # stands when its probability reaches `learned_judge_min` (chosen on the adversarial suite's dev
+    # split; see evals/judge/measure.py).
+    learned_judge: Literal["off", "undecided", "confirm"] = "off"
+    learned_judge_min: float = 0.5
     # When the model says the passages hold no answer but a passage sentence scores this high
     # against the question, ask once more without the way out (small models abstain too readily).
     override_score: float = 0.66
