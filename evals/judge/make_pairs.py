@@ -19,8 +19,9 @@ package's data). A quote is one such sentence; its claim is:
   document's or corpus's, subject and object swapped, a cause invented, a date changed, the speaker
   changed, a detail added, or another true sentence of the same document (topic drift).
 
-Kinds are balanced: half the pairs are stated, the other half spread evenly over the perturbation
-kinds that apply to each sentence.
+Kinds are balanced: stated and not-stated pairs alternate, each side taking its least-used kind
+next (a rewrite that applies to none of 60 sentences tried is skipped, so about 40% of the pairs
+come out stated: `--n 48000` gives ~38,500 pairs, 12 negative kinds of ~2,000 each).
 """
 
 from __future__ import annotations
