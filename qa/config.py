@@ -165,6 +165,21 @@ class Settings(BaseSettings):
         "never put to the model. No effect with `model = \"none\"`.",
     )
     entail_judge_min: float = Field(0.75, description="The probability of \"yes\" at which such a sentence stands.")
+    # The learned judge (qa/check/judge.py: a small cross-encoder shipped in the package, no model
+    # call): "off"; "undecided" to ask it instead of the answer model where the rules' only
+    # objection is an unmatched word (as `entail_judge` above); "confirm" to ask it of every sentence
+    # the rules keep, on the quote(s) they chose, and drop the sentence when it says no. A sentence
+    # stands when its probability reaches `learned_judge_min` (chosen on the adversarial suite's dev
+    # split, where rules-or-judge kept 82.6% of faithful drafts against the rules' 80.0% for 97.6%
+    # of false ones blocked against 98.4%; see evals/judge/measure.py). Off by default: the shipped
+    # model separates the suite's news sentences only weakly (AUC 0.61 per draft sentence).
+    learned_judge: Literal["off", "undecided", "confirm"] = Field(
+        "off",
+        description="The learned entailment judge shipped in the package (`qa/check/judge.py`): `off`; `undecided` asks "
+        "it instead of the answer model where the rules' only objection is an unmatched word; `confirm` asks it of "
+        "every sentence the rules keep and drops the sentence on a no.",
+    )
+    learned_judge_min: float = Field(0.7, description="The learned judge's probability at which a sentence stands.")
     # When the model says the passages hold no answer but a passage sentence scores this high
     # against the question, ask once more without the way out (small models abstain too readily).
     override_score: float = Field(

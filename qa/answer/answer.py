@@ -26,6 +26,7 @@ from qa.answer.prompt import ABSTAIN_TEXT, build_judge_messages, build_messages,
 from qa.answer.retrieve import Retriever
 from qa.text import content_terms
 from qa.types import Answer, Citation, Passage, Verified
+from qa.check.judge import for_settings as learned_judges
 from qa.check.verify import is_not_found, model_judge, verify
 
 
@@ -92,7 +93,8 @@ class Answerer:
 
         spent: dict[str, float] = {}
         judge = model_judge(self.model, self.settings.entail_judge_min, spent) if self.settings.entail_judge else None
-        checked = verify(draft.text, evidence, question, self.similar, judge)
+        judge, confirm = learned_judges(self.settings, judge)
+        checked = verify(draft.text, evidence, question, self.similar, judge, confirm)
         if spent:  # the judge's calls are the answer's cost too
             draft = replace(draft, usage=_summed(draft.usage, spent))
         clock.lap("verify")

@@ -9,7 +9,9 @@ is re-cited); a sentence no quote states is dropped, with the reason. A quote un
 line above an indented block, as in API references and definition lists, or a Markdown heading)
 may be named by it: the heading is what the quote is about. Where the rules' only objection is a
 word nothing in the quote matches (a synonym WordNet lacks, a phrase), a `Judge` — the model asked
-yes or no (`model_judge`) — may keep the sentence on the quote that shares most with it. Quotes are cut from the stored
+yes or no (`model_judge`), or the learned judge (`qa.check.judge`) — may keep the sentence on the
+quote that shares most with it; a `confirm` judge (setting `learned_judge = "confirm"`) must also
+accept every sentence the rules keep, on the quote(s) they chose. Quotes are cut from the stored
 passage text by offset, so a quote is by construction the source text at those offsets.
 """
 
@@ -220,8 +222,14 @@ def _both_needed(claim: str, a: str, b: str) -> bool:
     return len(want & (ta - tb)) >= PAIR_MIN_WORDS and len(want & (tb - ta)) >= PAIR_MIN_WORDS
 
 
-def verify(draft: str, passages: list[Passage], question: str, similar: Similar | None = None, judge: Judge | None = None) -> Verified:
-    """Keep the sentences some quote states, cite exactly those quotes, and say why others went."""
+NOT_CONFIRMED = "the learned judge finds that its quote does not state it"
+
+
+def verify(
+    draft: str, passages: list[Passage], question: str, similar: Similar | None = None, judge: Judge | None = None, confirm: Judge | None = None
+) -> Verified:
+    """Keep the sentences some quote states, cite exactly those quotes, and say why others went.
+    With `confirm`, a sentence the rules keep must also be judged stated by its quote(s)."""
     kept: list[tuple[str, list[Span]]] = []
     dropped: list[str] = []
     reasons: list[str] = []
@@ -231,6 +239,8 @@ def verify(draft: str, passages: list[Passage], question: str, similar: Similar 
         valid = list(dict.fromkeys(n - 1 for n in cited if 1 <= n <= len(passages)))
         phantom += len(cited) - len([n for n in cited if 1 <= n <= len(passages)])
         spans, why = find_quotes(claim, passages, valid, question, similar, context, judge)
+        if spans and confirm is not None and not confirm(claim, " ".join(_text(passages, sp) for sp in spans)):
+            spans, why = [], NOT_CONFIRMED
         if spans:
             recited += any(sp[0] not in valid for sp in spans)
             judged += why == JUDGED

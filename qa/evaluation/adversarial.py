@@ -100,17 +100,19 @@ def run(cases: list[dict], root: Path, model=None) -> list[Result]:  # noqa: ANN
     from qa.check.claims import similarity
     from qa.config import load_settings
     from qa.index.embed import Embedder
+    from qa.check.judge import for_settings as learned_judges
     from qa.check.verify import model_judge, verify
 
     settings = load_settings()
     similar = similarity(Embedder(settings.embed_model, prefer_onnx=True))
     judge = model_judge(model, settings.entail_judge_min) if model is not None and settings.entail_judge else None
+    judge, confirm = learned_judges(settings, judge)
     cache: dict[str, str] = {}
     results: list[Result] = []
     for case in cases:
         ps = passages(case, root, cache)
         try:
-            v = verify(case["draft"], ps, case["question"], similar, judge)
+            v = verify(case["draft"], ps, case["question"], similar, judge, confirm)
         except Exception as e:  # noqa: BLE001 - a verifier crash is a failed case, not a failed run
             results.append(Result(case, False, "", f"{type(e).__name__}: {e}"))
             continue
