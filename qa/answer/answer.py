@@ -129,8 +129,9 @@ class Answerer:
         chosen = [evidence[i - 1] for i in ids]
         spent: dict[str, float] = {}
         judge = model_judge(self.model, self.settings.entail_judge_min, spent) if self.settings.entail_judge else None
+        judge, confirm = learned_judges(self.settings, judge)
         marks = "".join(f"[{n}]" for n in range(1, len(chosen) + 1))
-        checked = verify(f"{line} {marks}", chosen, question, self.similar, judge) if line else Verified("", [], 0, [], 0, 0)
+        checked = verify(f"{line} {marks}", chosen, question, self.similar, judge, confirm) if line else Verified("", [], 0, [], 0, 0)
         if spent:
             draft = replace(draft, usage=_summed(draft.usage, spent))
         clock.lap("verify")
