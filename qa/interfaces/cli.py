@@ -429,16 +429,20 @@ def bench(
 ) -> None:
     """Benchmark ingest, retrieval and answers, beside the documented LlamaIndex recipe.
     `--serve`: load-test a warm `qa serve` on loopback instead."""
-    from qa.evaluation import bench as B
-
     if serve:
-        B.serve_load(out=serve_out, llm_model=serve_llm, gold=gold)
+        from qa.evaluation.bench.serve import serve_load
+
+        serve_load(out=serve_out, llm_model=serve_llm, gold=gold)
         return
     if scale:
-        B.run_scale(scale, scale_bytes, scale_out)
+        from qa.evaluation.bench.scale import run_scale
+
+        run_scale(scale, scale_bytes, scale_out)
     if scale_only:
         return
-    B.run(models, peer_model, gold, limit, docs, out, corpus)
+    from qa.evaluation.bench.answers import run
+
+    run(models, peer_model, gold, limit, docs, out, corpus)
 
 
 @app.command()
