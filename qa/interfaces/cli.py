@@ -42,6 +42,7 @@ def ingest(
     prune: Annotated[bool, typer.Option("--prune", help="Forget files that no longer exist under PATHS.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="A line per committed batch, and where the time went.")] = False,
     watch: Annotated[bool, typer.Option("--watch", help="Keep indexing PATHS as files are added, changed or deleted (Ctrl-C stops).")] = False,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Embed in N worker processes (local model) or N concurrent requests (remote).")] = None,
 ) -> None:
     """Index documents (.txt .md .html .pdf) into a collection. Unchanged files are skipped.
     Interrupted (Ctrl-C, kill -9)? Run it again: committed batches are kept, the rest is finished."""
@@ -53,13 +54,13 @@ def ingest(
     from qa.config import load_settings
     from qa.index.ingest import ingest as run_ingest
 
-    settings = load_settings(collection=collection)
+    settings = load_settings(collection=collection, ingest_jobs=jobs)
     err = Console(stderr=True)
     if watch:
         _watch(paths or ["seeds"], settings, err)
         return
     columns = [
-        TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+        TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TextColumn("files,"), TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.description}"),
     ]
     first: list[tuple[float, int]] = []  # (time, chunks) at the first embedded batch: the rate excludes the model load
@@ -73,6 +74,7 @@ def ingest(
             elif first and chunks > first[0][1]:
                 r = (chunks - first[0][1]) / max(1e-6, time.perf_counter() - first[0][0])
                 rate = f"{r:.1f} chunks/s" if r < 10 else f"{r:.0f} chunks/s"
+            rate = f"{chunks} chunks" + (f", {rate}" if rate else "")
             bar.update(task, completed=done, total=total, rate=rate, description=Path(label).name if label else "")
 
         def on_commit(s) -> None:  # noqa: ANN001
