@@ -171,7 +171,7 @@ def test_endpoint_down_mid_ingest_rolls_back_and_a_rerun_resumes(tmp_path: Path,
     monkeypatch.setenv("QA_EMBED_RETRIES", "1")
     with _live_server("--down-after", "3") as url:
         _remote_env(monkeypatch, url)
-        first = run_qa("ingest", "-v", str(docs))
+        first = run_qa("ingest", str(docs))
     one_clean_error(first, "connection refused")
     corpus = Store(load_settings()).open("default")
     committed = corpus.file_records()

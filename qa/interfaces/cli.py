@@ -421,7 +421,8 @@ def bench(
     limit: Annotated[int, typer.Option(help="Use N evenly spaced gold questions (0: all); the peer is slow.")] = 0,
     docs: Annotated[int, typer.Option(help="Files from /usr/share/doc/*/copyright for the large-corpus ingest (0: skip).")] = 3000,
     out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path("reports/bench.json"),
-    scale: Annotated[int, typer.Option(help="Scale run: N real text files into an embedded store and a Chroma server (0: skip).")] = 0,
+    scale: Annotated[str, typer.Option(help="Scale run: one collection in a Chroma server grown through these sizes in real text files, e.g. 2000,5000 ('': skip).")] = "",
+    scale_remote: Annotated[int, typer.Option(help="Scale run: files also ingested through a local OpenAI-compatible embedding server (0: skip).")] = 500,
     scale_bytes: Annotated[int, typer.Option(help="Scale run: cut each file to its first N bytes (bounds the embedding time).")] = 1200,
     scale_only: Annotated[bool, typer.Option("--scale-only", help="Run only the scale benchmark (no answers, no peer).")] = False,
     scale_out: Annotated[Path, typer.Option(help="Where to write the scale results.")] = Path("reports/bench-scale.json"),
@@ -439,7 +440,11 @@ def bench(
     if scale:
         from qa.evaluation.bench.scale import run_scale
 
-        run_scale(scale, scale_bytes, scale_out)
+        try:
+            sizes = [int(s) for s in scale.split(",") if s.strip()]
+        except ValueError:
+            raise QAError(f"--scale {scale!r}: give sizes in files, e.g. 2000,5000") from None
+        run_scale(sizes, scale_bytes, scale_out, scale_remote)
     if scale_only:
         return
     from qa.evaluation.bench.answers import run

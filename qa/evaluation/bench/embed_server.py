@@ -30,6 +30,7 @@ class EmbedServer:
         self.embedder = Embedder(model, prefer_onnx=True, threads=threads)
         self.embedder.prepare()
         self.api_key, self.fail_left, self.dim, self.down_after = api_key, fail_first, dim, down_after
+        self.down = False
         self.batches: list[int] = []  # inputs per answered request
         self.statuses: list[int] = []
         self._lock = threading.Lock()  # one embedding at a time: the model's own threads use the cores
@@ -48,6 +49,9 @@ class EmbedServer:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+                if server.down:  # a kept-alive connection outliving the listener: drop it unanswered
+                    self.close_connection = True
+                    return
                 if not self.path.rstrip("/").endswith("/embeddings"):
                     return self._reply(404, {"error": {"message": f"no route {self.path}", "type": "invalid_request_error"}})
                 if server.api_key and self.headers.get("Authorization") != f"Bearer {server.api_key}":
@@ -67,6 +71,7 @@ class EmbedServer:
                     self._reply(200, {"object": "list", "data": data, "model": body.get("model", ""),
                                       "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
                     if server.down_after and len(server.batches) >= server.down_after:
+                        server.down = True
                         threading.Thread(target=server.close, daemon=True).start()
 
             def _reply(self, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:

@@ -136,53 +136,114 @@ def scale_ingest(mode: str, corpus: Path, home: Path, env_extra: dict[str, str],
     }
 
 
-def scale_retrieval(mode: str, home: Path, env_extra: dict[str, str], rounds: int = 3) -> dict:
-    """Warm retrieval latency at this size (same process, BM25 built), and the first query's cost
-    (which builds BM25 by paging every chunk out of the store)."""
-    saved = {k: os.environ.get(k) for k in ("QA_HOME", "QA_CHROMA_URL")}
-    os.environ.update({"QA_HOME": str(home), **env_extra})
+def scale_retrieval(mode: str, home: Path, env_extra: dict[str, str], collection: str = "scale", rounds: int = 3) -> dict:
+    """Retrieval at this size, in a fresh child process (as a cold `qa ask` would be): the first
+    query's cost, which builds BM25 by paging every chunk out of the store, the memory BM25 and its
+    rows add, and warm p50/p95."""
+    import json
+
+    env = {**os.environ, "QA_HOME": str(home), "QA_COLLECTION": collection, **env_extra}
     if "QA_CHROMA_URL" not in env_extra:
-        os.environ.pop("QA_CHROMA_URL", None)
-    try:
-        from qa.config import load_settings
-        from qa.answer.retrieve import Retriever
-
-        t0 = time.perf_counter()
-        r = Retriever(load_settings(collection="scale"))
-        r.retrieve(SCALE_QUESTIONS[0])
-        first = time.perf_counter() - t0
-        times = _warm_query_ms(r, SCALE_QUESTIONS, rounds)
-        return {"mode": mode, "chunks": r.corpus.chunks.count(), "first_query_s": round(first, 2),
-                "p50_ms": round(pct(times, 0.5), 1), "p95_ms": round(pct(times, 0.95), 1), "queries": len(times)}
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        env.pop("QA_CHROMA_URL", None)
+    code = f"from qa.evaluation.bench.scale import _retrieval_here; _retrieval_here({rounds})"
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise QAError(f"retrieval ({mode}) failed: {proc.stderr.strip()[-300:]}")
+    return {"mode": mode, **json.loads(proc.stdout.strip().splitlines()[-1])}
 
 
-def scale(n: int, max_bytes: int = 1200) -> dict:
-    """The scale benchmark: the same corpus ingested into an embedded store and into a Chroma
-    server, one after the other on an otherwise idle machine, then retrieval on each."""
+def _rss_now_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _retrieval_here(rounds: int) -> None:
+    """In the child: open the collection, load the query embedder, then time BM25's build (the
+    first query's BM25 step) apart from the warm queries."""
+    import json
+
+    from qa.answer.retrieve import Retriever
+    from qa.config import load_settings
+
+    r = Retriever(load_settings())
+    r.embedder.embed(["warm up"])
+    before = _rss_now_mb()
+    t0 = time.perf_counter()
+    r._bm25_index(r._snap)
+    bm25_s = time.perf_counter() - t0
+    after = _rss_now_mb()
+    t0 = time.perf_counter()
+    r.retrieve(SCALE_QUESTIONS[0])
+    first = time.perf_counter() - t0
+    times = _warm_query_ms(r, SCALE_QUESTIONS, rounds)
+    print(json.dumps({"chunks": r.corpus.chunks.count(), "bm25_build_s": round(bm25_s, 2), "bm25_rss_mb": round(after - before, 1),
+                      "rss_mb": round(after), "first_query_s": round(first, 2),
+                      "p50_ms": round(pct(times, 0.5), 1), "p95_ms": round(pct(times, 0.95), 1), "queries": len(times)}))
+
+
+def _steps(corpus: Path, sizes: list[int]) -> list[Path]:
+    """The corpus's files (sorted) moved into one folder per size step, so ingesting step after
+    step grows one collection through every size."""
+    files = sorted(corpus.iterdir())
+    out, start = [], 0
+    for i, size in enumerate(sizes):
+        d = corpus / f"step{i}"
+        d.mkdir()
+        for f in files[start:size]:
+            f.rename(d / f.name)
+        out.append(d)
+        start = size
+    return out
+
+
+def start_embed_server(threads: int = 0) -> tuple[subprocess.Popen, str]:
+    """qa's OpenAI-compatible embedding server (qa/evaluation/bench/embed_server.py) on a free port."""
+    proc = subprocess.Popen([sys.executable, "-m", "qa.evaluation.bench.embed_server", "--threads", str(threads)],
+                            stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    if not line.startswith("serving embeddings at"):
+        proc.kill()
+        raise QAError("the embedding server did not start")
+    return proc, line.split(" at ")[1].strip()
+
+
+def scale(sizes: list[int], max_bytes: int = 1200, remote_files: int = 500) -> dict:
+    """The scale benchmark, against a Chroma server: one collection grown through `sizes` (files)
+    with the local embedder, retrieval measured at each size in a fresh process; then the first
+    `remote_files` files through qa's OpenAI-compatible embedding server (the protocol path)."""
     import platform
     import shutil
 
-    corpus, about = scale_corpus(n, max_bytes)
-    result: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}", "corpus": about,
-                    "ingest": [], "retrieval": []}
+    sizes = sorted(sizes)
+    corpus, about = scale_corpus(sizes[-1], max_bytes)
+    result: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+                               f"load average {os.getloadavg()[0]:.1f} at start", "corpus": about, "ingest": [], "retrieval": []}
     home = Path(tempfile.mkdtemp(prefix="qa-bench-scale-home-"))
     try:
-        result["ingest"].append(scale_ingest("embedded", corpus, home, {}))
-        result["retrieval"].append(scale_retrieval("embedded", home, {}))
-        embedded_size = sum(f.stat().st_size for f in (home / "chroma").rglob("*") if f.is_file())
-        result["ingest"][0]["store_mb"] = round(embedded_size / 1e6, 1)
+        steps = _steps(corpus, sizes)
         server, url = start_chroma_server(home / "server")
+        env = {"QA_CHROMA_URL": url}
         try:
-            env = {"QA_CHROMA_URL": url}
-            result["ingest"].append(scale_ingest("server", corpus, home, env, server.pid))
-            result["retrieval"].append(scale_retrieval("server", home, env))
-            result["ingest"][1]["store_mb"] = round(sum(f.stat().st_size for f in (home / "server").rglob("*") if f.is_file()) / 1e6, 1)
+            for size, step in zip(sizes, steps):
+                result["ingest"].append(scale_ingest(f"local, {size} files", step, home, env, server.pid) | {"size_files": size})
+                result["retrieval"].append(scale_retrieval(f"{size} files", home, env))
+                result["ingest"][-1]["load_average"] = round(os.getloadavg()[0], 1)
+            if remote_files:
+                sub = corpus / "remote"
+                sub.mkdir()
+                for f in sorted(steps[0].iterdir())[:remote_files]:
+                    (sub / f.name).symlink_to(f)
+                embedder, eurl = start_embed_server()
+                try:
+                    remote = env | {"QA_EMBED_MODEL": "openai:all-MiniLM-L6-v2", "QA_EMBED_BASE_URL": eurl, "QA_COLLECTION": "scale-remote"}
+                    result["ingest"].append(scale_ingest(f"remote, {len(list(sub.iterdir()))} files", sub, home, remote, server.pid))
+                    result["ingest"][-1]["load_average"] = round(os.getloadavg()[0], 1)
+                finally:
+                    embedder.terminate()
+                    embedder.wait(timeout=30)
+            result["server_store_mb"] = round(sum(f.stat().st_size for f in (home / "server").rglob("*") if f.is_file()) / 1e6, 1)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -192,28 +253,36 @@ def scale(n: int, max_bytes: int = 1200) -> dict:
     return result
 
 
+# -- orchestration and tables of `qa bench` (the CLI only parses its flags) ---------------------
 
-def run_scale(n: int, max_bytes: int, out: Path) -> None:
-    """`qa bench --scale N`: the scale run, its table, and its JSON."""
+
+def run_scale(sizes: list[int], max_bytes: int, out: Path, remote_files: int = 500) -> None:
+    """`qa bench --scale N[,N...]`: the scale run, its tables, and its JSON."""
     from rich.console import Console
     from rich.table import Table
 
     err = Console(stderr=True)
-    err.print(f"[bold]scale[/bold] {n} files: embedded store, then a Chroma server")
-    res = scale(n, max_bytes)
+    err.print(f"[bold]scale[/bold] {', '.join(map(str, sizes))} files into a Chroma server; {remote_files} through an embedding server")
+    res = scale(sizes, max_bytes, remote_files)
     write(res, out)
     c = res["corpus"]
     table = Table(title=f"qa bench --scale · {c['files']} files ({c['bytes'] / 1e6:.1f} MB) · {res['machine']}")
-    for col in ("store", "ingest", "files/s", "chunks/s", "peak RSS client / server", "read / split / embed / write (load)", "retrieval p50 / p95 (first query)"):
+    for col in ("ingest", "added", "files/s", "chunks/s", "peak RSS client / server", "read / split / embed / write (load)"):
         table.add_column(col)
-    for i, r in zip(res["ingest"], res["retrieval"]):
+    for i in res["ingest"]:
         t = i["time_s"]
         server = f" / {i['server_peak_rss_mb']} MB" if i.get("server_peak_rss_mb") else ""
         table.add_row(
             i["mode"], f"{i['chunks']} chunks in {i['seconds']} s", str(i["files_per_s"]), str(i["chunks_per_s"]),
             f"{i['client_peak_rss_mb']} MB{server}",
             f"{t.get('read', 0):.1f} / {t.get('split', 0):.1f} / {t.get('embed', 0):.1f} / {t.get('write', 0):.1f} ({t.get('load', 0):.1f}) s",
-            f"{r['p50_ms']} / {r['p95_ms']} ms ({r['first_query_s']} s)",
         )
+    Console().print(table)
+    table = Table(title="retrieval in a fresh process, by collection size")
+    for col in ("size", "chunks", "BM25 build", "BM25 memory", "first query", "warm p50 / p95"):
+        table.add_column(col)
+    for r in res["retrieval"]:
+        table.add_row(r["mode"], str(r["chunks"]), f"{r['bm25_build_s']} s", f"{r['bm25_rss_mb']} MB", f"{r['first_query_s']} s",
+                      f"{r['p50_ms']} / {r['p95_ms']} ms")
     Console().print(table)
     err.print(f"wrote {out}")
