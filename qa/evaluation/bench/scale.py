@@ -221,6 +221,10 @@ def scale(sizes: list[int], max_bytes: int = 1200, remote_files: int = 500) -> d
     result: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
                                f"load average {os.getloadavg()[0]:.1f} at start", "corpus": about, "ingest": [], "retrieval": []}
     home = Path(tempfile.mkdtemp(prefix="qa-bench-scale-home-"))
+    from qa.config import qa_home
+
+    if (qa_home() / "embed").is_dir():  # reuse the ONNX export: its one-off build is not ingest speed
+        (home / "embed").symlink_to(qa_home() / "embed")
     try:
         steps = _steps(corpus, sizes)
         server, url = start_chroma_server(home / "server")
