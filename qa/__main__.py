@@ -1,3 +1,4 @@
 from qa.interfaces.entry import main
 
-main()
+if __name__ == "__main__":  # not when `qa ingest --jobs N` spawns its embedding workers
+    main()

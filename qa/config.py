@@ -38,10 +38,34 @@ class Settings(BaseSettings):
         "`openai:NAME` for a hosted OpenAI-compatible API, or `none` for extractive answers with no LLM "
         "(`--model`).",
     )
+    # Its name (and a remote model's dimension) is part of the index fingerprint: a store is never
+    # queried with another model's vectors.
     embed_model: str = Field(
         "all-MiniLM-L6-v2",
-        description="Embedding model: a packaged name or a local sentence-transformers folder. Changing it rebuilds "
-        "the index on the next `qa ingest`.",
+        description="Embedding model: a packaged name, a local sentence-transformers folder, or `openai:NAME` for any "
+        "OpenAI-compatible `/v1/embeddings` endpoint at `embed_base_url`. Changing it rebuilds the index on the "
+        "next `qa ingest`.",
+    )
+    embed_base_url: str | None = Field(
+        None,
+        description="Remote embeddings: the endpoint's base URL. Unset means `OPENAI_BASE_URL`, else api.openai.com.",
+    )
+    embed_api_key: SecretStr | None = Field(
+        None,
+        description="Remote embeddings: the key, sent only to `embed_base_url` (as `api_key` is for `base_url`).",
+    )
+    embed_batch_size: int = Field(default=32, ge=1, le=2048, description="Remote embeddings: texts per request.")
+    embed_concurrency: int = Field(default=4, ge=1, le=64, description="Remote embeddings: requests in flight at once.")
+    embed_timeout: float = Field(default=60.0, gt=0, description="Remote embeddings: seconds per request.")
+    embed_retries: int = Field(
+        default=4, ge=0, description="Remote embeddings: retries with backoff on 429, 5xx, timeouts and connection errors."
+    )
+    ingest_jobs: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="`qa ingest --jobs N`: a local embedder runs in N worker processes; a remote one gets N requests "
+        "in flight (unset: `embed_concurrency`).",
     )
     # Chunk size in embedding-model tokens: small chunks keep the prompt (and so local latency) small
     # and stay under MiniLM's 256-token window.
@@ -304,6 +328,8 @@ class Settings(BaseSettings):
         """OPENAI_* variables are often set shell-wide for other tools: they fill in only what `qa`'s
         own settings leave unset, and the key never travels to an endpoint it was not set for."""
         self.base_url, self.api_key, self._sdk = pair_key(self.base_url, self.api_key, os.environ)
+        self.embed_base_url, self.embed_api_key, embed_sdk = pair_key(self.embed_base_url, self.embed_api_key, os.environ, "embed_")
+        self._sdk |= embed_sdk
         return self
 
     @classmethod
@@ -326,32 +352,35 @@ def _same(a: str, b: str) -> bool:
     return a.rstrip("/").lower() == b.rstrip("/").lower()
 
 
-def pair_key(url: str | None, key: SecretStr | None, env: Any) -> tuple[str | None, SecretStr | None, dict[str, str]]:
+def pair_key(url: str | None, key: SecretStr | None, env: Any, prefix: str = "") -> tuple[str | None, SecretStr | None, dict[str, str]]:
     """(base_url, api_key, origins) after the OpenAI SDK's variables are considered. `url`/`key`
     come from qa's own settings (flags, QA_* env, config.toml). The endpoint is qa's base_url, else
     OPENAI_BASE_URL, else OpenAI's. qa's key goes with qa's base_url (or OpenAI's URL when that is
     unset); OPENAI_API_KEY goes with OPENAI_BASE_URL or OpenAI's URL; any other pairing sends no key,
-    so a key set shell-wide for OpenAI never reaches a third-party server."""
+    so a key set shell-wide for OpenAI never reaches a third-party server. `prefix` ("embed_") pairs
+    the embedding endpoint's settings the same way; origins are keyed by the prefixed names."""
+    url_name, key_name = f"{prefix}base_url", f"{prefix}api_key"
+    url_var, key_var = f"QA_{url_name.upper()}", f"QA_{key_name.upper()}"
     sdk_url, sdk_key = env.get("OPENAI_BASE_URL") or None, env.get("OPENAI_API_KEY") or None
     origins: dict[str, str] = {}
     if url is None and sdk_url:
-        url, origins["base_url"] = sdk_url, "env OPENAI_BASE_URL"
+        url, origins[url_name] = sdk_url, "env OPENAI_BASE_URL"
     target = url or OPENAI_URL
     if key is not None:
-        if origins.get("base_url") is None or _same(target, OPENAI_URL):
+        if origins.get(url_name) is None or _same(target, OPENAI_URL):
             return url, key, origins
-        origins["api_key_withheld"] = f"api_key (QA_API_KEY / config.toml) is not sent to {target}: set base_url (QA_BASE_URL) to it"
+        origins[f"{key_name}_withheld"] = f"{key_name} ({key_var} / config.toml) is not sent to {target}: set {url_name} ({url_var}) to it"
     if sdk_key:
         if _same(target, sdk_url or OPENAI_URL) or _same(target, OPENAI_URL):
-            origins["api_key"] = "env OPENAI_API_KEY"
+            origins[key_name] = "env OPENAI_API_KEY"
             return url, SecretStr(sdk_key), origins
-        origins["api_key_withheld"] = f"OPENAI_API_KEY is not sent to {target}: it goes only to OpenAI's URL or OPENAI_BASE_URL (set QA_API_KEY for this endpoint)"
+        origins[f"{key_name}_withheld"] = f"OPENAI_API_KEY is not sent to {target}: it goes only to OpenAI's URL or OPENAI_BASE_URL (set {key_var} for this endpoint)"
     return url, None, origins
 
 
-def key_withheld(settings: Settings) -> str | None:
+def key_withheld(settings: Settings, prefix: str = "") -> str | None:
     """Why a configured key is not being sent to the endpoint, if one is not (for errors and `qa config show`)."""
-    return settings._sdk.get("api_key_withheld")
+    return settings._sdk.get(f"{prefix}api_key_withheld")
 
 
 def describe(**overrides: Any) -> list[tuple[str, str, str]]:
@@ -372,8 +401,9 @@ def describe(**overrides: Any) -> list[tuple[str, str, str]]:
         origin = settings._sdk.get(name) or next((label for label, found in layers if name in found), "default")
         if origin == "env":
             origin = f"env QA_{name.upper()}"
-        if name == "api_key" and key_withheld(settings):
-            origin = f"{origin}; {key_withheld(settings)}"
+        for prefix in ("", "embed_"):
+            if name == f"{prefix}api_key" and key_withheld(settings, prefix):
+                origin = f"{origin}; {key_withheld(settings, prefix)}"
         rows.append((name, mask(value), origin))
     return rows
 

@@ -29,7 +29,7 @@ def _free_port() -> int:
 
 
 def start_server(*args: str, env: dict | None = None) -> tuple[subprocess.Popen, str]:
-    from qa.evaluation.bench import start_server as start
+    from qa.evaluation.bench.serve import start_server as start
 
     return start(["--model", "none", *args], env or os.environ.copy(), timeout=120)
 

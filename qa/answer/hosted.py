@@ -19,22 +19,24 @@ PREFIX = "openai:"
 DEFAULT_BASE_URL = OPENAI_URL
 
 
-class OpenAIModel:
-    """A `Model` behind an OpenAI-compatible `/chat/completions` endpoint."""
+class Endpoint:
+    """One OpenAI-compatible endpoint as `qa` talks to it: the SDK client (timeouts, retries with
+    backoff on connection errors, timeouts, 408/409/429 and 5xx, honouring Retry-After) and the
+    one-line explanation of a failure. Shared by chat models and remote embedders, whose keys are
+    paired with their own endpoints in Settings."""
 
-    def __init__(self, remote_name: str, settings: Settings) -> None:
-        if not remote_name:
-            raise QAError("hosted model needs a name: --model openai:NAME (e.g. openai:gpt-4o-mini)")
-        self.name = PREFIX + remote_name
+    def __init__(self, remote_name: str, base_url: str | None, key, withheld: str | None, timeout: float, retries: int,  # noqa: ANN001
+                 path: str = "/chat/completions", key_vars: str = "QA_API_KEY or OPENAI_API_KEY",
+                 timeout_var: str = "QA_REQUEST_TIMEOUT") -> None:
         self.remote_name = remote_name
-        self.base_url = (settings.base_url or DEFAULT_BASE_URL).rstrip("/")
-        # Settings already paired the key with its endpoint: a shell-wide OPENAI_API_KEY is not here
-        # when base_url points at another server.
-        self._key = settings.api_key.get_secret_value() if settings.api_key else ""
-        self._withheld = key_withheld(settings)
-        self.timeout = settings.request_timeout
-        self.retries = max(0, settings.retries)
-        self.last_usage: dict[str, float] = {}
+        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        self._key = key.get_secret_value() if key else ""
+        self._withheld = withheld
+        self.timeout = timeout
+        self.retries = max(0, retries)
+        self.path = path
+        self.key_vars = key_vars
+        self.timeout_var = timeout_var
         self._client = None  # built on first use: importing openai costs ~0.3 s
 
     def client(self):  # noqa: ANN201
@@ -49,6 +51,62 @@ class OpenAIModel:
                 max_retries=self.retries,
             )
         return self._client
+
+    def explain(self, e: Exception) -> QAError:
+        """One line a user can act on. Server messages are quoted only after removing the key."""
+        import openai
+
+        where = self.base_url
+        tries = f"after {self.retries} retr{'y' if self.retries == 1 else 'ies'}"
+        if isinstance(e, openai.AuthenticationError):
+            if not self._key:
+                hint = self._withheld or f"set {self.key_vars.split(' or ')[0]} (or OPENAI_API_KEY for OpenAI's URL)"
+                return QAError(f"{where} wants an API key (401) and none was sent: {hint}")
+            return QAError(f"{where} refused the API key (401): set {self.key_vars} to a valid key")
+        if isinstance(e, openai.PermissionDeniedError):
+            return QAError(f"{where} denied access to model {self.remote_name!r} (403): check the key's permissions")
+        if isinstance(e, openai.NotFoundError):
+            return QAError(
+                f"model {self.remote_name!r} not found at {where} (404): check the name after 'openai:' "
+                f"and that the base URL ends where {self.path} is served (often /v1)"
+            )
+        if isinstance(e, openai.APITimeoutError):
+            return EndpointDown(f"{where} did not answer within {self.timeout:g} s {tries} ({self.timeout_var})")
+        if isinstance(e, openai.APIConnectionError):
+            cause = _root_cause(e)
+            if isinstance(cause, ConnectionRefusedError) or "refused" in str(cause).lower():
+                return EndpointDown(f"cannot connect to {where}: connection refused {tries} (is the server running?)")
+            return EndpointDown(f"cannot connect to {where} {tries}: {self._scrub(str(cause) or type(cause).__name__)}")
+        if isinstance(e, openai.APIStatusError):
+            detail = self._scrub(_message(e))
+            if e.status_code == 429 or e.status_code >= 500:
+                return EndpointDown(f"{where} failed with HTTP {e.status_code} {tries}: {detail}")
+            return QAError(f"{where} rejected the request with HTTP {e.status_code}: {detail}")
+        return QAError(f"{where}: {self._scrub(str(e))}")
+
+    def _scrub(self, text: str) -> str:
+        text = " ".join(text.split())[:200]
+        return text.replace(self._key, "****") if self._key else text
+
+
+
+class OpenAIModel:
+    """A `Model` behind an OpenAI-compatible `/chat/completions` endpoint."""
+
+    def __init__(self, remote_name: str, settings: Settings) -> None:
+        if not remote_name:
+            raise QAError("hosted model needs a name: --model openai:NAME (e.g. openai:gpt-4o-mini)")
+        self.name = PREFIX + remote_name
+        self.remote_name = remote_name
+        # Settings already paired the key with its endpoint: a shell-wide OPENAI_API_KEY is not here
+        # when base_url points at another server.
+        self.endpoint = Endpoint(remote_name, settings.base_url, settings.api_key, key_withheld(settings),
+                                 settings.request_timeout, settings.retries)
+        self.base_url = self.endpoint.base_url
+        self.last_usage: dict[str, float] = {}
+
+    def client(self):  # noqa: ANN201
+        return self.endpoint.client()
 
     def generate(
         self, messages: list[dict[str, str]], max_tokens: int, on_token: Callable[[str], None] | None = None, grammar: str | None = None
@@ -80,7 +138,7 @@ class OpenAIModel:
                                 on_token(piece)
                     self._note_usage(chunk)
         except openai.APIError as e:
-            raise self._explain(e) from None
+            raise self.endpoint.explain(e) from None
         return "".join(pieces)
 
     def _note_usage(self, chunk) -> None:  # noqa: ANN001
@@ -92,43 +150,6 @@ class OpenAIModel:
         if isinstance(timings, dict):
             self.last_usage["prompt_ms"] = timings.get("prompt_ms", 0.0)
             self.last_usage["generate_ms"] = timings.get("predicted_ms", 0.0)
-
-    def _explain(self, e: Exception) -> QAError:
-        """One line a user can act on. Server messages are quoted only after removing the key."""
-        import openai
-
-        where = self.base_url
-        tries = f"after {self.retries} retr{'y' if self.retries == 1 else 'ies'}"
-        if isinstance(e, openai.AuthenticationError):
-            if not self._key:
-                hint = self._withheld or "set QA_API_KEY (or OPENAI_API_KEY for OpenAI's URL)"
-                return QAError(f"{where} wants an API key (401) and none was sent: {hint}")
-            return QAError(f"{where} refused the API key (401): set QA_API_KEY or OPENAI_API_KEY to a valid key")
-        if isinstance(e, openai.PermissionDeniedError):
-            return QAError(f"{where} denied access to model {self.remote_name!r} (403): check the key's permissions")
-        if isinstance(e, openai.NotFoundError):
-            return QAError(
-                f"model {self.remote_name!r} not found at {where} (404): check the name after 'openai:' "
-                "and that the base URL ends where /chat/completions is served (often /v1)"
-            )
-        if isinstance(e, openai.APITimeoutError):
-            return EndpointDown(f"{where} did not answer within {self.timeout:g} s {tries} (QA_REQUEST_TIMEOUT)")
-        if isinstance(e, openai.APIConnectionError):
-            cause = _root_cause(e)
-            if isinstance(cause, ConnectionRefusedError) or "refused" in str(cause).lower():
-                return EndpointDown(f"cannot connect to {where}: connection refused {tries} (is the server running?)")
-            return EndpointDown(f"cannot connect to {where} {tries}: {self._scrub(str(cause) or type(cause).__name__)}")
-        if isinstance(e, openai.APIStatusError):
-            detail = self._scrub(_message(e))
-            if e.status_code == 429 or e.status_code >= 500:
-                return EndpointDown(f"{where} failed with HTTP {e.status_code} {tries}: {detail}")
-            return QAError(f"{where} rejected the request with HTTP {e.status_code}: {detail}")
-        return QAError(f"{where}: {self._scrub(str(e))}")
-
-    def _scrub(self, text: str) -> str:
-        text = " ".join(text.split())[:200]
-        return text.replace(self._key, "****") if self._key else text
-
 
 def _root_cause(e: BaseException) -> BaseException:
     for _ in range(20):  # chains are short; the bound only guards against a cycle

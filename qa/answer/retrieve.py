@@ -14,7 +14,7 @@ from typing import Any
 
 from qa.config import Settings
 from qa.errors import QAError
-from qa.index.embed import Embedder
+from qa.index.embed import Embedder, embedder_for
 from qa.index.load import page_label
 from qa.index.store import Corpus, Store, shown
 from qa.text import content_terms
@@ -60,6 +60,19 @@ def _passage(cid: str, doc: str, meta: dict) -> Passage:
     return Passage(cid, shown(meta["source"]), start, int(meta["end"]), doc, [(start + s, start + e) for s, e in rel])
 
 
+def _same_dimension(corpus: Corpus, got: int, model: str) -> None:
+    """A remote model's name can stay while the server behind it changes: vectors of another length
+    (another model) must not be compared with the stored ones."""
+    want = corpus.meta.get("embed_dim")
+    if want and got != int(want):
+        from qa.errors import QAError
+
+        raise QAError(
+            f"collection {corpus.name!r} was built with {model!r} giving {want}-dimensional vectors, but the endpoint now "
+            f"returns {got} dimensions (another model behind the same name?): run `qa ingest --rebuild PATH`"
+        )
+
+
 class Retriever:
     """Loaded once per process (chat, `ask -` and the server reuse it); the BM25 index is built on
     first use from what Chroma holds, so it works the same against a Chroma server, and kept on
@@ -78,14 +91,16 @@ class Retriever:
             # The query encoder loads on a background thread (ONNX session creation is native code)
             # while this one imports Chroma and reads the catalog; the first embed() waits for it.
             try:
-                preloading = Embedder(settings.embed_model, prefer_onnx=True)
-                preloading.preload()
+                made = embedder_for(settings, prefer_onnx=True)
+                if isinstance(made, Embedder):  # a remote embedder has nothing to load
+                    preloading = made
+                    preloading.preload()
             except QAError:
                 pass  # an unknown model: said below, once the collection has named a mismatch
         self.store = store or Store(settings)
         self._lock = threading.Lock()  # the server retrieves from worker threads
         self._snap = self._load(self.store.catalog_entry(settings.collection))  # first: it names a mismatched embedder
-        self.embedder = embedder or preloading or Embedder(settings.embed_model, prefer_onnx=True)
+        self.embedder = embedder or preloading or embedder_for(settings, prefer_onnx=True)
 
     def _load(self, entry: dict | None) -> _Snapshot:
         corpus: Corpus = self.store.open(self.settings.collection)
@@ -169,6 +184,7 @@ class Retriever:
         n_passages = n_passages or self.settings.passages
         k = self.settings.candidates
         qvec = self.embedder.embed([question])[0]
+        _same_dimension(snap.corpus, len(qvec), self.settings.embed_model)
         pool: dict[str, Passage] = {}
 
         count = snap.corpus.chunks.count()

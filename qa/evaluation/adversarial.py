@@ -99,12 +99,12 @@ def run(cases: list[dict], root: Path, model=None) -> list[Result]:  # noqa: ANN
     (`entail_judge`; none: the rules alone)."""
     from qa.check.claims import similarity
     from qa.config import load_settings
-    from qa.index.embed import Embedder
+    from qa.index.embed import embedder_for
     from qa.check.judge import for_settings as learned_judges
     from qa.check.verify import model_judge, verify
 
     settings = load_settings()
-    similar = similarity(Embedder(settings.embed_model, prefer_onnx=True))
+    similar = similarity(embedder_for(settings, prefer_onnx=True))
     judge = model_judge(model, settings.entail_judge_min) if model is not None and settings.entail_judge else None
     judge, confirm = learned_judges(settings, judge)
     cache: dict[str, str] = {}

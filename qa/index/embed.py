@@ -98,11 +98,12 @@ class _OnnxEncoder:
     """Mean-pooled, normalised embeddings from the ONNX export: what sentence-transformers computes
     for this model family (checked against it in tests/test_embed.py)."""
 
-    def __init__(self, path: Path, model_dir: Path, tokenizer, max_tokens: int) -> None:  # noqa: ANN001
+    def __init__(self, path: Path, model_dir: Path, tokenizer, max_tokens: int, threads: int = 0) -> None:  # noqa: ANN001
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
+        opts.intra_op_num_threads = threads  # 0: onnxruntime's default (one per core)
         self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         self.tokenizer = tokenizer
         self.max_tokens = max_tokens
@@ -133,10 +134,12 @@ class Embedder:
 
     For short query-time work (`qa ask`), an ONNX export made at ingest is used when present."""
 
-    def __init__(self, name: str, prefer_onnx: bool = False) -> None:
+    def __init__(self, name: str, prefer_onnx: bool = False, threads: int = 0) -> None:
+        """`threads`: intra-op threads (0: the runtime's default); an ingest worker of N gets its share."""
         self.name = name
         self.path = resolve_embed_model(name)
         self.prefer_onnx = prefer_onnx
+        self.threads = threads
         self._loading: threading.Thread | None = None
 
     def preload(self) -> None:
@@ -160,7 +163,7 @@ class Embedder:
         if not self.prefer_onnx or not path.exists():
             return None
         try:
-            return _OnnxEncoder(path, self.path, self.tokenizer, self.max_tokens)
+            return _OnnxEncoder(path, self.path, self.tokenizer, self.max_tokens, self.threads)
         except Exception:  # noqa: BLE001 - a damaged export: fall back to sentence-transformers
             return None
 
@@ -175,7 +178,16 @@ class Embedder:
     def _model(self):  # noqa: ANN202
         from sentence_transformers import SentenceTransformer
 
+        if self.threads:
+            import torch
+
+            torch.set_num_threads(self.threads)
         return SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+
+    def prepare(self) -> None:
+        """Load the model now (ingest times loading apart from embedding)."""
+        if not (self.prefer_onnx and self._onnx is not None):
+            self._model  # noqa: B018
 
     @cached_property
     def tokenizer(self):  # noqa: ANN202
@@ -199,3 +211,12 @@ class Embedder:
             texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )
         return vecs.tolist()
+
+
+def embedder_for(settings, prefer_onnx: bool = False):  # noqa: ANN001, ANN201 - Settings; Embedder or RemoteEmbedder
+    """The embedder `settings.embed_model` names: local (packaged or a folder) or remote ("openai:NAME")."""
+    from qa.index.remote_embed import RemoteEmbedder, is_remote
+
+    if is_remote(settings.embed_model):
+        return RemoteEmbedder(settings)
+    return Embedder(settings.embed_model, prefer_onnx=prefer_onnx)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.config import Settings
-from qa.index.embed import Embedder
+from qa.index.embed import Embedder, embedder_for
 from qa.errors import QAError
 from qa.index.load import LOADER_VERSION, Document, SkipFile, discover, read
 from qa.index.split import SPLITTER_VERSION, split
@@ -90,7 +90,8 @@ def ingest(
     embedder: Embedder | None = None,
 ) -> Summary:
     """Index `paths` into `settings.collection`. `on_commit` is called after each committed batch.
-    `embedder` lets a long-lived caller (`--watch`) load the model once."""
+    `embedder` lets a long-lived caller (`--watch`) load the model once. `settings.ingest_jobs`
+    (`--jobs N`) embeds in N processes (local model) or N concurrent requests (remote)."""
     from qa.index.lock import ingest_lock
 
     t0 = time.perf_counter()
@@ -98,20 +99,39 @@ def ingest(
     found = _unique(discover(paths))  # paths only; raises on a missing path before anything is touched
     if not found:
         raise QAError(f"no supported files (text, .html .pdf .docx .epub) under {' '.join(paths)}")
-    embedder = embedder or Embedder(settings.embed_model)
-    fp = fingerprint(settings, f"{SPLITTER_VERSION}+{LOADER_VERSION}")
-    # The embedded store is opened (and, with --rebuild, an unreadable one moved aside) only while
-    # holding the lock; a server's lease lives in the server, so that client is needed first.
-    store = Store(settings) if settings.chroma_url else None
-    with ingest_lock(store, name, settings, warn) as lock:
-        store = store or Store(settings, recover=rebuild)
-        if getattr(store, "moved_aside", None):
-            warn(f"the store was unreadable; moved it to {store.moved_aside} and started a new one")
-        run = _Run(settings, store, embedder, fp, progress, warn, on_commit, lock)
-        roots = [Path(p).resolve() for p in paths]
-        summary = run.go(found, rebuild, roots if prune else None, batch_files or settings.ingest_batch_files)
+    embedder, pool = _embedder(settings, embedder)
+    try:
+        # A remote model's vector length is asked before anything is touched (a dead endpoint fails here).
+        fp = fingerprint(settings, f"{SPLITTER_VERSION}+{LOADER_VERSION}", embed_dim=None if embedder.path else embedder.dimension)
+        # The embedded store is opened (and, with --rebuild, an unreadable one moved aside) only while
+        # holding the lock; a server's lease lives in the server, so that client is needed first.
+        store = Store(settings) if settings.chroma_url else None
+        with ingest_lock(store, name, settings, warn) as lock:
+            store = store or Store(settings, recover=rebuild)
+            if getattr(store, "moved_aside", None):
+                warn(f"the store was unreadable; moved it to {store.moved_aside} and started a new one")
+            run = _Run(settings, store, embedder, fp, progress, warn, on_commit, lock)
+            roots = [Path(p).resolve() for p in paths]
+            summary = run.go(found, rebuild, roots if prune else None, batch_files or settings.ingest_batch_files)
+    finally:
+        if pool is not None:
+            pool.close()
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _embedder(settings: Settings, given: Embedder | None):  # noqa: ANN202
+    """(embedder, pool to close afterwards or None): the caller's, or the one settings name, in
+    `ingest_jobs` worker processes when that is above 1 and the model is local."""
+    if given is not None:
+        return given, None
+    embedder = embedder_for(settings)
+    if (settings.ingest_jobs or 1) > 1 and embedder.path is not None:
+        from qa.index.embed_pool import EmbedPool
+
+        pool = EmbedPool(embedder, settings.ingest_jobs)
+        return pool, pool
+    return embedder, None
 
 
 class _Run:
@@ -198,7 +218,7 @@ class _Run:
         if self.progress:
             self.progress("", self.total, self.total, summary.chunks)
         self.store.drop_stale(name, keep={corpus.meta["chunks"], corpus.meta["files"]})
-        if summary.files:
+        if summary.files and self.embedder.path is not None:
             from qa.index.embed import export_onnx
 
             export_onnx(self.embedder.path)  # once per model: makes `qa ask` start fast
@@ -223,7 +243,7 @@ class _Run:
         what was superseded, then rewrite the catalog entry (a new corpus goes live; long-lived
         readers see the entry change and reload)."""
         corpus, t, summary = self.corpus, self.t, self.summary
-        records = _write(corpus, self.embedder, batch, self.written, t, self._embedded)
+        records = _write(corpus, self.embedder, batch, self.written, t, self._embedded, self.fp.get("embed_dim"))
         self.lock.check()  # a lease lost while stalled: roll back rather than commit beside the new holder
         with _Clock(t, "write"):
             corpus.files.upsert(
@@ -272,7 +292,7 @@ def _delete_superseded(corpus: Corpus, source: str, sha256: str) -> None:
         corpus.chunks.delete(ids=stale)
 
 
-def _write(corpus: Corpus, embedder: Embedder, batch, written: list[str], t: dict[str, float], embedded) -> list[FileRecord]:  # noqa: ANN001
+def _write(corpus: Corpus, embedder: Embedder, batch, written: list[str], t: dict[str, float], embedded, dim: int | None = None) -> list[FileRecord]:  # noqa: ANN001
     """Embed and store a batch of files' chunks; reuse chunks an interrupted run already stored.
     Ids go into `written` before each add, so an interruption at any point can be rolled back.
     Returns the batch's file records, not yet committed."""
@@ -302,14 +322,17 @@ def _write(corpus: Corpus, embedder: Embedder, batch, written: list[str], t: dic
             )
         ends.append((len(ids), doc.source))
         records.append(FileRecord(str(doc.path), str(doc.path), doc.sha256, len(chunks), doc.title, json.dumps(doc.pages) if doc.pages else ""))
-    if ids and "_model" not in vars(embedder) and not embedder.prefer_onnx:
+    if ids:
         with _Clock(t, "load"):
-            embedder._model  # noqa: B018 - load the model now, so `embed` times only embedding
+            embedder.prepare()  # load the model now (once), so `embed` times only embedding
     step = EMBED_STEP
     reported = 0
     for k in range(0, len(ids), step):
         with _Clock(t, "embed"):
             vecs = embedder.embed(texts[k : k + step])
+        if dim and any(len(v) != dim for v in vecs):
+            raise QAError(f"{embedder.name} returned {len(vecs[0])}-dimensional vectors mid-ingest, not the {dim} it gave at the start "
+                          "(the endpoint's model changed?): the batch was rolled back; run `qa ingest` again")
         with _Clock(t, "write"):
             written.extend(ids[k : k + step])
             corpus.chunks.add(ids=ids[k : k + step], documents=texts[k : k + step], metadatas=metas[k : k + step], embeddings=vecs)

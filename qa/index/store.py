@@ -39,15 +39,20 @@ def validate_collection_name(name: str) -> str:
     return name
 
 
-def fingerprint(settings: Settings, splitter_version: str) -> dict[str, Any]:
-    """What built an index. Any change here means old vectors or offsets are not comparable."""
-    fp = {
+def fingerprint(settings: Settings, splitter_version: str, embed_dim: int | None = None) -> dict[str, Any]:
+    """What built an index. Any change here means old vectors or offsets are not comparable.
+    `embed_dim`: a remote model's vector length, which its name alone does not pin (the server
+    behind a name can change); a local model's name or folder does, and leaving it out keeps
+    existing local indexes' fingerprints (and so spares them a rebuild)."""
+    fp: dict[str, Any] = {
         "embed_model": settings.embed_model,
         "chunk_size": settings.chunk_size,
         "chunk_overlap": settings.chunk_overlap,
         "splitter": splitter_version,
         "format": FORMAT,
     }
+    if embed_dim is not None:
+        fp["embed_dim"] = embed_dim
     fp["id"] = hashlib.sha1(json.dumps(fp, sort_keys=True).encode()).hexdigest()[:10]
     return fp
 

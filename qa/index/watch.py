@@ -34,10 +34,10 @@ def watch(
 
     from watchfiles import watch as watch_changes
 
-    from qa.index.embed import Embedder
+    from qa.index.embed import embedder_for
     from qa.index.ingest import ingest
 
-    embedder = Embedder(settings.embed_model)
+    embedder = embedder_for(settings)
     stop = threading.Event()
     syncing = threading.Event()
 

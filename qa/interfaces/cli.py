@@ -42,6 +42,7 @@ def ingest(
     prune: Annotated[bool, typer.Option("--prune", help="Forget files that no longer exist under PATHS.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="A line per committed batch, and where the time went.")] = False,
     watch: Annotated[bool, typer.Option("--watch", help="Keep indexing PATHS as files are added, changed or deleted (Ctrl-C stops).")] = False,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Embed in N worker processes (local model) or N concurrent requests (remote).")] = None,
 ) -> None:
     """Index documents (.txt .md .html .pdf) into a collection. Unchanged files are skipped.
     Interrupted (Ctrl-C, kill -9)? Run it again: committed batches are kept, the rest is finished."""
@@ -53,13 +54,13 @@ def ingest(
     from qa.config import load_settings
     from qa.index.ingest import ingest as run_ingest
 
-    settings = load_settings(collection=collection)
+    settings = load_settings(collection=collection, ingest_jobs=jobs)
     err = Console(stderr=True)
     if watch:
         _watch(paths or ["seeds"], settings, err)
         return
     columns = [
-        TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+        TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TextColumn("files,"), TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.description}"),
     ]
     first: list[tuple[float, int]] = []  # (time, chunks) at the first embedded batch: the rate excludes the model load
@@ -73,6 +74,7 @@ def ingest(
             elif first and chunks > first[0][1]:
                 r = (chunks - first[0][1]) / max(1e-6, time.perf_counter() - first[0][0])
                 rate = f"{r:.1f} chunks/s" if r < 10 else f"{r:.0f} chunks/s"
+            rate = f"{chunks} chunks" + (f", {rate}" if rate else "")
             bar.update(task, completed=done, total=total, rate=rate, description=Path(label).name if label else "")
 
         def on_commit(s) -> None:  # noqa: ANN001
@@ -419,7 +421,8 @@ def bench(
     limit: Annotated[int, typer.Option(help="Use N evenly spaced gold questions (0: all); the peer is slow.")] = 0,
     docs: Annotated[int, typer.Option(help="Files from /usr/share/doc/*/copyright for the large-corpus ingest (0: skip).")] = 3000,
     out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path("reports/bench.json"),
-    scale: Annotated[int, typer.Option(help="Scale run: N real text files into an embedded store and a Chroma server (0: skip).")] = 0,
+    scale: Annotated[str, typer.Option(help="Scale run: one collection in a Chroma server grown through these sizes in real text files, e.g. 2000,5000 ('': skip).")] = "",
+    scale_remote: Annotated[int, typer.Option(help="Scale run: files also ingested through a local OpenAI-compatible embedding server (0: skip).")] = 500,
     scale_bytes: Annotated[int, typer.Option(help="Scale run: cut each file to its first N bytes (bounds the embedding time).")] = 1200,
     scale_only: Annotated[bool, typer.Option("--scale-only", help="Run only the scale benchmark (no answers, no peer).")] = False,
     scale_out: Annotated[Path, typer.Option(help="Where to write the scale results.")] = Path("reports/bench-scale.json"),
@@ -429,16 +432,24 @@ def bench(
 ) -> None:
     """Benchmark ingest, retrieval and answers, beside the documented LlamaIndex recipe.
     `--serve`: load-test a warm `qa serve` on loopback instead."""
-    from qa.evaluation import bench as B
-
     if serve:
-        B.serve_load(out=serve_out, llm_model=serve_llm, gold=gold)
+        from qa.evaluation.bench.serve import serve_load
+
+        serve_load(out=serve_out, llm_model=serve_llm, gold=gold)
         return
     if scale:
-        B.run_scale(scale, scale_bytes, scale_out)
+        from qa.evaluation.bench.scale import run_scale
+
+        try:
+            sizes = [int(s) for s in scale.split(",") if s.strip()]
+        except ValueError:
+            raise QAError(f"--scale {scale!r}: give sizes in files, e.g. 2000,5000") from None
+        run_scale(sizes, scale_bytes, scale_out, scale_remote)
     if scale_only:
         return
-    B.run(models, peer_model, gold, limit, docs, out, corpus)
+    from qa.evaluation.bench.answers import run
+
+    run(models, peer_model, gold, limit, docs, out, corpus)
 
 
 @app.command()
