@@ -19,7 +19,7 @@ from pathlib import Path
 from qa.config import Settings
 from qa.index.embed import Embedder
 from qa.errors import QAError
-from qa.index.load import LOADER_VERSION, Document, SkipFile, discover, read
+from qa.index.load import LOADER_VERSION, Document, SkipFile, Unreadable, discover, read
 from qa.index.split import SPLITTER_VERSION, split
 from qa.index.store import Corpus, FileRecord, Store, fingerprint, pages, shown, source_key, validate_collection_name
 
@@ -32,7 +32,8 @@ class Summary:
     files: int = 0  # files (re)indexed in this run
     chunks: int = 0
     skipped: int = 0  # unchanged since the last ingest
-    failed: list[str] = field(default_factory=list)  # one line each
+    failed: list[str] = field(default_factory=list)  # documents that could not be read: one line each
+    ignored: list[str] = field(default_factory=list)  # files that are not documents qa reads (other formats, empty…): one line each
     removed: int = 0
     rebuilt: bool = False
     seconds: float = 0.0
@@ -95,7 +96,10 @@ def ingest(
 
     t0 = time.perf_counter()
     name = validate_collection_name(settings.collection)
-    found = _unique(discover(paths))  # paths only; raises on a missing path before anything is touched
+    passed_over: list[str] = []  # files in the folders that are not documents qa reads
+    found = _unique(discover(paths, passed_over.append))  # paths only; raises on a missing path before anything is touched
+    for line in passed_over:
+        warn(f"skipped {line}")
     if not found:
         raise QAError(f"no supported files (text, .html .pdf .docx .epub) under {' '.join(paths)}")
     embedder = embedder or Embedder(settings.embed_model)
@@ -110,6 +114,7 @@ def ingest(
         run = _Run(settings, store, embedder, fp, progress, warn, on_commit, lock)
         roots = [Path(p).resolve() for p in paths]
         summary = run.go(found, rebuild, roots if prune else None, batch_files or settings.ingest_batch_files)
+    summary.ignored[:0] = passed_over
     summary.seconds = time.perf_counter() - t0
     return summary
 
@@ -208,7 +213,7 @@ class _Run:
         """A file that cannot be indexed: an error when named directly, else one warning line."""
         if named:
             raise e
-        self.summary.failed.append(str(e))
+        (self.summary.failed if isinstance(e, Unreadable) else self.summary.ignored).append(str(e))
         self.warn(f"skipped {e}")
         self._tick(source)
 
