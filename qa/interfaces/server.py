@@ -125,7 +125,7 @@ class Guard:
         if self.hosts is not None and headers.get(b"host", b"").rsplit(b":", 1)[0] not in self.hosts:
             # A web page can reach 127.0.0.1 too, through a name it controls (DNS rebinding).
             refusal = (421, "this server answers to loopback host names only")
-        if refusal is None and self.token is not None and scope["path"] != "/healthz":
+        if refusal is None and self.token is not None and scope["path"] not in ("/healthz", "/"):  # the page holds no data; it asks for the token
             if not hmac.compare_digest(headers.get(b"authorization", b""), self.token):
                 refusal = (401, "missing or wrong bearer token (QA_SERVER_TOKEN)")
         size = headers.get(b"content-length")
@@ -171,6 +171,11 @@ def validation_message(errors: list[dict]) -> str:
         return "the body is not valid JSON" + (f" ({why}" + (f", at character {at})" if at is not None else ")") if why else "")
     where = ".".join(str(x) for x in first.get("loc", ()) if x not in ("body", "query"))
     return f"{where + ': ' if where else ''}{first.get('msg', 'invalid request')}"
+
+
+# The page reaches nothing but this server, and nothing can frame it.
+_PAGE_CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; "
+             "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
 
 def _page() -> str:
@@ -328,7 +333,8 @@ def create_app(service: Service, settings: Settings):  # noqa: ANN201, C901
              response_model=SourceOut, responses=_documented(400, 404, 422))
     async def source(path: str, start: int | None = None, end: int | None = None, collection: str | None = None,
                      context: Annotated[int, Query(ge=0, le=20000)] = 300) -> dict:
-        return await run_in_threadpool(service.source, path, start, end, collection=collection, context=context)
+        out = await run_in_threadpool(service.source, path, start, end, collection=collection, context=context)
+        return out | {"source": absolute(out["source"])}
 
     @app.get("/v1/status", summary="Collections, files, chunks, models loaded", response_model=StatusOut)
     async def status() -> dict:
@@ -343,7 +349,7 @@ def create_app(service: Service, settings: Settings):  # noqa: ANN201, C901
     @app.get("/", include_in_schema=False)
     async def page() -> HTMLResponse:
         """The browser page (qa/interfaces/web/index.html): one file, no build step, works offline."""
-        return HTMLResponse(_page(), headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(_page(), headers={"Cache-Control": "no-cache", "Content-Security-Policy": _PAGE_CSP, "X-Content-Type-Options": "nosniff"})
 
     return app
 
