@@ -77,3 +77,25 @@ def test_added_changed_and_deleted_files_are_reflected(tmp_path: Path) -> None:
     strip = lambda recs: {k: (r.sha256, r.chunks) for k, r in recs.items()}  # noqa: E731
     assert strip(watched.file_records()) == strip(fresh.file_records())
     assert sorted(watched.chunks.get(include=[])["ids"]) == sorted(fresh.chunks.get(include=[])["ids"])
+
+
+def test_a_skipped_file_is_reported_once_not_on_every_sync(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(SEEDS / "001_b4cd203a8e781f12.txt", docs / "trade.txt")
+    (docs / "empty.txt").write_text("")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa", "ingest", "--watch", str(docs)],
+        cwd=ROOT, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    syncs: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [syncs.put(line) for line in proc.stdout], daemon=True).start()
+    try:
+        first = syncs.get(timeout=120)
+        (docs / "memo.md").write_text("# Memo\n\nThe Tumen River bridge reopened in 2016.\n", encoding="utf-8")
+        second = syncs.get(timeout=60)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    assert "0 failed" in first and "1 change" in second and "0 failed" in second, (first, second)
+    assert sum("empty.txt" in line for line in err.splitlines()) == 1, err
