@@ -23,6 +23,10 @@ class NothingIngested(QAError):
     exit_code = 3
 
 
+class NotFound(QAError):
+    """A named thing (a document in a collection) that is not there: 404 over HTTP."""
+
+
 class EndpointDown(QAError):
     """A hosted model's endpoint could not be reached or kept failing (connection refused, timeout,
     429/5xx after retries): the one failure where `--fallback extractive` answers without a model."""

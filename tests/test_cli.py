@@ -160,3 +160,44 @@ def test_the_lean_ask_path_takes_only_what_it_understands_for_certain() -> None:
         ["ask", "-m", "a", "-m", "b", "Q"], ["chat"], ["ingest", "seeds"], [],
     ):
         assert parse_ask(args) is None, args
+
+
+def test_help_lists_every_format_shows_flags_as_flags_and_there_is_a_version() -> None:
+    from qa.index.load import SUFFIXES
+
+    for args in (["--help"], ["ingest", "--help"]):
+        out = run_qa(*args).stdout
+        for suffix in SUFFIXES:
+            if suffix not in (".markdown", ".htm"):  # spellings of .md and .html
+                assert suffix in out, (args, suffix)
+        assert "without a known extension" in " ".join(out.split())
+    for cmd in ("ask", "ingest", "serve", "status"):
+        out = run_qa(cmd, "--help").stdout
+        assert "<bool>" not in out, out
+    assert "--json " in run_qa("ask", "--help").stdout
+    version = run_qa("--version")
+    assert version.returncode == 0 and version.stdout.startswith("qa ") and len(version.stdout.split()) == 2, version.stdout
+
+
+def test_ingest_without_a_path_outside_the_repository_says_what_to_pass(tmp_path: Path) -> None:
+    proc = run_qa("ingest", cwd=tmp_path)
+    one_clean_error(proc, "no files or folders given: name what to index")
+    assert "path not found" not in proc.stderr
+
+
+def test_a_folder_ingest_reports_each_file_it_passes_over(tmp_path: Path) -> None:
+    docs = tmp_path / "d"
+    docs.mkdir()
+    (docs / "a.txt").write_text((SEEDS / "001_b4cd203a8e781f12.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    (docs / "blob.bin").write_bytes(b"\x00\x01\x02" * 50)
+    (docs / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    (docs / "program").write_bytes(b"\x7fELF\x02\x01\x01" + b"\x00" * 64)
+    (docs / "empty.txt").write_text("")
+    (docs / ".hidden").write_bytes(b"\x00")
+    proc = run_qa("ingest", str(docs))
+    assert proc.returncode == 0, proc.stderr
+    skipped = [line for line in proc.stderr.splitlines() if line.startswith("skipped ")]
+    for name, why in (("blob.bin", ".bin is not a format"), ("photo.png", ".png is not a format"), ("program", "binary"), ("empty.txt", "no text")):
+        assert sum(name in line and why in line for line in skipped) == 1, (name, proc.stderr)
+    assert len(skipped) == 4 and ".hidden" not in proc.stderr
+    assert "4 not documents" in proc.stdout and "failed" not in proc.stdout, proc.stdout

@@ -183,3 +183,35 @@ def test_terminal_escapes_in_a_document_are_shown_not_obeyed(tmp_path: Path) -> 
     assert answer.returncode == 0 and "\x1b" not in answer.stdout and "100 million" in answer.stdout
     cite = json.loads(run_qa("ask", "--model", "none", "--json", "How much is annual trade worth?").stdout)["citations"][0]
     assert body[cite["start"] : cite["end"]] == cite["quote"]  # --json keeps the exact text (escaped by JSON)
+
+
+def test_a_word_table_reaches_the_evidence_as_sentences_the_checks_can_read(tmp_path: Path) -> None:
+    """Each row under the header row is one sentence naming its columns, so a figure meets what it
+    counts: the verifier keeps a sentence the row states and drops one with another figure."""
+    import docx
+
+    from qa.check.verify import verify
+    from qa.index.split import sentence_spans
+    from qa.types import Passage
+
+    d = docx.Document()
+    d.add_paragraph("The apple harvest by variety:")
+    table = d.add_table(rows=3, cols=2)
+    for r, row in enumerate([("Variety", "Harvest"), ("Bramley", "1,200 tonnes"), ("Cox", "800 tonnes")]):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    d.save(str(tmp_path / "orchard.docx"))
+    doc = read("orchard.docx", tmp_path / "orchard.docx", 10**7)
+    assert "Variety: Bramley, Harvest: 1,200 tonnes." in doc.text and "Variety: Cox, Harvest: 800 tonnes." in doc.text
+    p = Passage("x", "orchard.docx", 0, len(doc.text), doc.text, sentence_spans(doc.text))
+    question = "How many tonnes of Bramley were harvested?"
+    kept = verify("The harvest of Bramley was 1,200 tonnes [1].", [p], question)
+    assert kept.kept == 1 and kept.citations[0].quote == "Variety: Bramley, Harvest: 1,200 tonnes."
+    assert verify("The harvest of Bramley was 800 tonnes [1].", [p], question).kept == 0
+
+
+def test_pdf_lines_wrapped_inside_a_sentence_are_rejoined() -> None:
+    """Quotes read as prose: no line break between two words of one sentence, page offsets unchanged."""
+    doc = read("digest.pdf", FIXTURES / "digest.pdf", 10**7)
+    assert not re.search(r"[a-z,]\n[a-z]", doc.text), re.search(r".{30}[a-z,]\n[a-z].{30}", doc.text)
+    assert DIGEST["target"] in doc.text  # the sentence on one line, single-spaced

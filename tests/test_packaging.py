@@ -55,6 +55,8 @@ def test_wheel_installs_into_a_fresh_venv_and_answers_from_another_directory(see
     where, prompt_chars = _run(py, "-c", check, cwd=elsewhere, env=env).stdout.split()
     assert Path(where).is_relative_to(venv), where  # the wheel's qa, not the checkout's
     assert int(prompt_chars) > 100  # the packaged prompt templates load
+    page = "from importlib.resources import files; print((files('qa.interfaces') / 'web' / 'index.html').read_text()[:15])"
+    assert _run(py, "-c", page, cwd=elsewhere, env=env).stdout.startswith("<!doctype html>")  # the page `qa serve` shows
 
     qa = venv / "bin" / "qa"
     _run(qa, "ingest", "docs", "--collection", "wheel", cwd=elsewhere, env=env)

@@ -217,3 +217,28 @@ def test_queue_is_fair_bounded_and_cancellable() -> None:
         assert order == ["a", "b"] and slot.pending == 0
 
     asyncio.run(scenario())
+
+
+def test_citations_through_the_server_open_from_where_the_user_asked(server: str, seeded: Path, tmp_path: Path) -> None:
+    """The server runs in the repository; the user asks from inside seeds/ and from elsewhere: the
+    printed path is the one `--no-server` prints there, and `qa show` opens it."""
+    for cwd in (ROOT / "seeds", tmp_path):
+        through = run_qa("ask", "--json", "--model", "none", Q, cwd=cwd)
+        local = run_qa("ask", "--json", "--model", "none", "--no-server", Q, cwd=cwd)
+        a, b = json.loads(through.stdout), json.loads(local.stdout)
+        assert [c["source"] for c in a["citations"]] == [c["source"] for c in b["citations"]], (cwd, a["citations"])
+        c = a["citations"][0]
+        assert run_qa("ask", "--model", "none", Q, cwd=cwd).stdout == run_qa("ask", "--model", "none", "--no-server", Q, cwd=cwd).stdout
+        shown = run_qa("show", f"{c['source']}:{c['start']}-{c['end']}", cwd=cwd)
+        assert shown.returncode == 0, shown.stderr
+        assert shown.stdout.startswith(c["source"] + " ") and f"\u27e6{c['quote']}\u27e7" in shown.stdout
+    assert a["citations"][0]["source"].startswith(str(ROOT / "seeds"))  # outside the tree: absolute
+    inside = json.loads(run_qa("ask", "--json", "--model", "none", Q, cwd=ROOT / "seeds").stdout)
+    assert "/" not in inside["citations"][0]["source"]  # inside seeds/: the bare file name, as in-process
+
+
+def test_show_heads_its_output_with_the_path_as_ask_prints_it(seeded: Path) -> None:
+    name = "seeds/001_b4cd203a8e781f12.txt"
+    for target in (name, str(ROOT / name)):
+        proc = run_qa("show", f"{target}:0-20")
+        assert proc.returncode == 0 and proc.stdout.startswith(name + " (chars 0-20"), proc.stdout[:120]

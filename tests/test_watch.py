@@ -41,14 +41,17 @@ def _reflected(check, what: str) -> float:  # noqa: ANN001
         assert time.monotonic() - t0 < DEADLINE_S, f"{what} not reflected within {DEADLINE_S} s"
 
 
+def _watching(docs: Path) -> subprocess.Popen:
+    """`qa ingest --watch DOCS` as a user starts it."""
+    return subprocess.Popen([sys.executable, "-m", "qa", "ingest", "--watch", str(docs)],
+                            cwd=ROOT, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 def test_added_changed_and_deleted_files_are_reflected(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     shutil.copy(SEEDS / "001_b4cd203a8e781f12.txt", docs / "trade.txt")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "qa", "ingest", "--watch", str(docs)],
-        cwd=ROOT, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    proc = _watching(docs)
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()
     try:
@@ -81,3 +84,30 @@ def test_added_changed_and_deleted_files_are_reflected(tmp_path: Path) -> None:
     strip = lambda recs: {k: (r.sha256, r.chunks) for k, r in recs.items()}  # noqa: E731
     assert strip(watched.file_records()) == strip(fresh.file_records())
     assert sorted(watched.chunks.get(include=[])["ids"]) == sorted(fresh.chunks.get(include=[])["ids"])
+
+
+def test_a_skipped_file_is_reported_once_not_on_every_sync(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(SEEDS / "001_b4cd203a8e781f12.txt", docs / "trade.txt")
+    (docs / "empty.txt").write_text("")
+    proc = _watching(docs)
+    syncs: queue.Queue[str] = queue.Queue()
+    notes: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [syncs.put(line) for line in proc.stdout], daemon=True).start()
+    threading.Thread(target=lambda: [notes.put(line) for line in proc.stderr], daemon=True).start()
+    try:
+        first = syncs.get(timeout=120)
+        before = []
+        while "watching" not in (line := notes.get(timeout=60)):
+            before.append(line)
+        time.sleep(3)  # "watching" is printed just before watchfiles starts its watch (see the report of issue 30)
+        (docs / "memo.md").write_text("# Memo\n\nThe Tumen River bridge reopened in 2016.\n", encoding="utf-8")
+        second = syncs.get(timeout=60)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    err = "".join(notes.queue)
+    assert "0 failed" in first and "change" in second and "0 failed" in second, (first, second)
+    assert sum("empty.txt" in line for line in before) == 1, before  # the first sync says why it is skipped…
+    assert "empty.txt" not in err, err  # …the second does not say it again

@@ -19,7 +19,7 @@ from pathlib import Path
 from qa.config import Settings
 from qa.index.embed import Embedder, embedder_for
 from qa.errors import QAError
-from qa.index.load import LOADER_VERSION, Document, SkipFile, discover, read
+from qa.index.load import LOADER_VERSION, Document, SkipFile, Unreadable, discover, read
 from qa.index.split import SPLITTER_VERSION, split
 from qa.index.store import Corpus, FileRecord, Store, fingerprint, pages, shown, source_key, validate_collection_name
 
@@ -32,7 +32,8 @@ class Summary:
     files: int = 0  # files (re)indexed in this run
     chunks: int = 0
     skipped: int = 0  # unchanged since the last ingest
-    failed: list[str] = field(default_factory=list)  # one line each
+    failed: list[str] = field(default_factory=list)  # documents that could not be read: one line each
+    ignored: list[str] = field(default_factory=list)  # files that are not documents qa reads (other formats, empty…): one line each
     removed: int = 0
     rebuilt: bool = False
     seconds: float = 0.0
@@ -96,7 +97,10 @@ def ingest(
 
     t0 = time.perf_counter()
     name = validate_collection_name(settings.collection)
-    found = _unique(discover(paths))  # paths only; raises on a missing path before anything is touched
+    passed_over: list[str] = []  # files in the folders that are not documents qa reads
+    found = _unique(discover(paths, passed_over.append))  # paths only; raises on a missing path before anything is touched
+    for line in passed_over:
+        warn(f"skipped {line}")
     if not found:
         raise QAError(f"no supported files (text, .html .pdf .docx .epub) under {' '.join(paths)}")
     embedder, pool = _embedder(settings, embedder)
@@ -116,6 +120,7 @@ def ingest(
     finally:
         if pool is not None:
             pool.close()
+    summary.ignored[:0] = passed_over
     summary.seconds = time.perf_counter() - t0
     return summary
 
@@ -228,7 +233,7 @@ class _Run:
         """A file that cannot be indexed: an error when named directly, else one warning line."""
         if named:
             raise e
-        self.summary.failed.append(str(e))
+        (self.summary.failed if isinstance(e, Unreadable) else self.summary.ignored).append(str(e))
         self.warn(f"skipped {e}")
         self._tick(source)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +19,7 @@ SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".epub
 # Part of the index fingerprint: a change to the text a format is read as (PDF clean-up and pages,
 # trafilatura for HTML) moves offsets, so the next `qa ingest` re-reads everything instead of keeping
 # chunks whose offsets no longer match what `qa show` prints.
-LOADER_VERSION = "load-v2"
+LOADER_VERSION = "load-v3"  # v3: PDF lines rejoined inside sentences, Word tables read as sentences
 SNIFF_BYTES = 8192  # how much of a file without a known suffix is read to decide whether it is text
 
 
@@ -36,11 +36,17 @@ class Document:
 
 
 class SkipFile(QAError):
-    """A file that cannot be read as a document; ingest skips it (or fails, if it was named directly)."""
+    """A file that is not a document qa reads (another format, binary, empty, over a limit); ingest
+    skips it with a line saying why (or fails, if it was named directly)."""
 
 
-def discover(paths: list[str]) -> Iterator[tuple[str, Path, bool]]:
-    """Yield (source, absolute path, named_directly) for every supported file under `paths`.
+class Unreadable(SkipFile):
+    """A document that could not be read (permissions, a damaged file): a failure, counted as one."""
+
+
+def discover(paths: list[str], on_skip: Callable[[str], None] = lambda line: None) -> Iterator[tuple[str, Path, bool]]:
+    """Yield (source, absolute path, named_directly) for every supported file under `paths`; every
+    other (not hidden) file in a folder is passed to `on_skip` as a line saying why it is not read.
 
     Directories are walked in sorted order so that ingest is deterministic; symlink loops are not
     followed twice.
@@ -62,9 +68,22 @@ def discover(paths: list[str]) -> Iterator[tuple[str, Path, bool]]:
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(files):
                 f = Path(root) / name
-                if name.startswith(".") or not (name.lower().endswith(SUFFIXES) or looks_like_text(f)):
+                if name.startswith("."):
+                    continue
+                if not (name.lower().endswith(SUFFIXES) or looks_like_text(f)):
+                    on_skip(f"{f}: {_not_read(f)}")
                     continue
                 yield str(f), f.resolve(), False
+
+
+def _not_read(path: Path) -> str:
+    """Why a file in a folder is passed over, in words a user can act on."""
+    if not path.is_file():
+        return "not a regular file"
+    suffix = path.suffix.lower()
+    if suffix and " " not in suffix and len(suffix) <= 10:
+        return f"{suffix} is not a format qa reads ({' '.join(SUFFIXES)}, or plain text)"
+    return "binary, or text that is not UTF-8 (name it .txt if it is text)"
 
 
 def looks_like_text(path: Path) -> bool:
@@ -102,7 +121,7 @@ def read(source: str, path: Path, max_bytes: int) -> Document:
             raise SkipFile(f"{source}: larger than the {max_bytes // 1_000_000} MB limit (QA_MAX_FILE_MB)")
         data = path.read_bytes()
     except OSError as e:
-        raise SkipFile(f"{source}: cannot read ({e.strerror or e})") from None
+        raise Unreadable(f"{source}: cannot read ({e.strerror or e})") from None
     suffix = path.suffix.lower()
     title, pages = "", ()
     if suffix == ".pdf":
@@ -213,8 +232,27 @@ def clean_pages(pages: list[str]) -> list[str]:
             ls = ls[1:]
         while ls and key(ls[-1]) in running:
             ls = ls[:-1]
-        out.append(re.sub(r"(?<=[a-z])-\n(?=[a-z])", "", "\n".join(ls)))
+        out.append(_unwrap(re.sub(r"(?<=[a-z])-\n(?=[a-z])", "", "\n".join(ls))))
     return out
+
+
+def _unwrap(page: str) -> str:
+    """A page's lines rejoined where the PDF wrapped a sentence ("herons\nnesting" → "herons nesting"),
+    so quotes read as prose. A line continues on the next when it does not end a sentence and
+    either the next begins in lower case or the line fills most of the column (a short line is a
+    heading, a list item or a paragraph's end, and keeps its break). One character for one:
+    offsets and page starts are unchanged."""
+    lines = page.split("\n")
+    full = 0.75 * max((len(line.rstrip()) for line in lines), default=0)
+    out = []
+    for i, line in enumerate(lines):
+        out.append(line)
+        if i + 1 == len(lines):
+            break
+        this, nxt = line.rstrip(), lines[i + 1].lstrip()
+        ends = not this or not nxt or this[-1] in ".!?:;\"”’)]"
+        out.append(" " if not ends and (nxt[0].islower() or (len(this) >= full and this[-1].isalnum() or this[-1] == ",")) else "\n")
+    return "".join(out)
 
 
 def _docx(source: str, data: bytes) -> tuple[str, str]:
@@ -229,16 +267,30 @@ def _docx(source: str, data: bytes) -> tuple[str, str]:
     try:
         d = docx.Document(io.BytesIO(data))
     except (ValueError, KeyError, zipfile.BadZipFile) as e:
-        raise SkipFile(f"{source}: Word document could not be read ({type(e).__name__})") from None
+        raise Unreadable(f"{source}: Word document could not be read ({type(e).__name__})") from None
     blocks = []
     for block in d.iter_inner_content():
         if isinstance(block, Table):
-            for row in block.rows:
-                cells = list(dict.fromkeys(c.text.strip() for c in row.cells))  # merged cells repeat
-                blocks.append(" | ".join(c for c in cells if c))
+            blocks.extend(table_sentences([[c.text for c in row.cells] for row in block.rows]))
         else:
             blocks.append(block.text.strip())
     return "\n\n".join(b for b in blocks if b), (d.core_properties.title or "").strip()
+
+
+def table_sentences(rows: list[list[str]]) -> list[str]:
+    """A table as sentences the checks can read: each row under a header row becomes "Header: value,
+    header: value." (so a figure meets the column that says what it counts, in one sentence); a
+    table of one row, or whose first row is not a header (a cell empty), is read row by row, its
+    cells joined by ", "."""
+    table = []
+    for row in rows:
+        cells = [" ".join(c.split()).rstrip(".") for c in row]
+        table.append([c if i == 0 or c != cells[i - 1] else "" for i, c in enumerate(cells)])  # merged cells repeat
+    if len(table) > 1 and all(table[0]):
+        lines = [", ".join(f"{h}: {v}" for h, v in zip(table[0], row) if v) for row in table[1:]]
+    else:
+        lines = [", ".join(c for c in row if c) for row in table]
+    return [line + "." for line in lines if line]
 
 
 def _epub(source: str, data: bytes) -> tuple[str, str]:
@@ -252,7 +304,7 @@ def _epub(source: str, data: bytes) -> tuple[str, str]:
     try:
         book = epub.read_epub(io.BytesIO(data), {"ignore_ncx": True})
     except (epub.EpubException, KeyError, ValueError, zipfile.BadZipFile) as e:
-        raise SkipFile(f"{source}: e-book could not be read ({type(e).__name__})") from None
+        raise Unreadable(f"{source}: e-book could not be read ({type(e).__name__})") from None
     chapters = []
     for idref, _ in book.spine:
         item = book.get_item_with_id(idref)
@@ -277,4 +329,4 @@ def _pdf_pages(source: str, data: bytes) -> tuple[list[str], str]:
         title = str((reader.metadata or {}).get("/Title") or "").strip()
         return clean_pages(pages), title
     except (PyPdfError, ValueError, KeyError, TypeError) as e:
-        raise SkipFile(f"{source}: PDF could not be parsed ({type(e).__name__})") from None
+        raise Unreadable(f"{source}: PDF could not be parsed ({type(e).__name__})") from None

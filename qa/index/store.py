@@ -26,6 +26,7 @@ from typing import Any
 
 from qa.config import Settings, qa_home
 from qa.errors import NothingIngested, QAError
+from qa.paths import shown  # noqa: F401 - re-exported: stored paths are shown through here
 
 CATALOG = "qa-catalog"
 FORMAT = 2  # 2: files keyed by resolved path (1 keyed them by the path as typed, so one file could be stored twice)
@@ -59,16 +60,6 @@ def fingerprint(settings: Settings, splitter_version: str, embed_dim: int | None
 
 def source_key(source: str) -> str:
     return hashlib.sha1(source.encode()).hexdigest()[:16]
-
-
-def shown(source: str) -> str:
-    """A stored file as users see it: relative to the current directory when under it (short, and
-    openable from here), else absolute."""
-    try:
-        cwd = Path.cwd()
-        return source if cwd == Path(cwd.anchor) else str(Path(source).relative_to(cwd))
-    except (ValueError, OSError):  # not under the cwd, or the cwd was deleted
-        return source
 
 
 @dataclass

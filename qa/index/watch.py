@@ -46,12 +46,23 @@ def watch(
         if syncing.is_set():
             raise KeyboardInterrupt
 
+    reported: set[str] = set()  # what the last sync warned about: a file skipped then is not reported again
+
     def sync(events: int) -> None:
+        now: set[str] = set()
+
+        def warn_once(line: str) -> None:
+            now.add(line)
+            if line not in reported:
+                warn(line)
+
         syncing.set()
         try:
-            on_sync(ingest(paths, settings, prune=True, warn=warn, embedder=embedder), events)
+            on_sync(ingest(paths, settings, prune=True, warn=warn_once, embedder=embedder), events)
         finally:
             syncing.clear()
+            reported.clear()
+            reported.update(now)
 
     main = threading.current_thread() is threading.main_thread()
     saved = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)} if main else {}

@@ -91,11 +91,17 @@ class Conversation:
             return f"{question} (context: {last})"
         return rewritten
 
-    def ask(self, question: str, on_token: Callable[[str], None] | None = None, on_rewrite: Callable[[str], None] | None = None) -> Turn:
+    def ask(self, question: str, on_token: Callable[[str], None] | None = None, on_rewrite: Callable[[str], None] | None = None,
+            on_reset: Callable[[], None] | None = None) -> Turn:
         standalone = self.standalone(question)
         if on_rewrite and standalone != question:
             on_rewrite(standalone)
-        answer = self.answerer.ask(standalone, on_token=on_token)
+        if on_token and on_reset:
+            from qa.interfaces.service import ask_streaming
+
+            answer = ask_streaming(self.answerer, standalone, on_token, on_reset)
+        else:
+            answer = self.answerer.ask(standalone, on_token=on_token)
         turn = Turn(question, standalone, answer)
         self.turns.append(turn)
         del self.turns[:-MAX_TURNS]
@@ -181,7 +187,11 @@ def run_terminal(conv: Conversation, history_path, switch_model: Callable[[str],
                     draft.append(piece)
                     live.update(draft, refresh=True)
 
-                turn = conv.ask(line, on_token=on_token, on_rewrite=lambda q: console.print(Text(f"↳ {q}", style="dim")))
+                def on_reset() -> None:  # a thrown-away draft
+                    draft.plain = ""
+                    live.update(draft, refresh=True)
+
+                turn = conv.ask(line, on_token=on_token, on_rewrite=lambda q: console.print(Text(f"↳ {q}", style="dim")), on_reset=on_reset)
         except KeyboardInterrupt:
             console.print("[dim]cancelled[/dim]")
             continue
@@ -226,9 +236,10 @@ class RemoteConversation(Conversation):
     """The same conversation through `qa serve`: the turns so far travel with each question and
     the server rewrites the follow-up with its warm model (shown the same way)."""
 
-    def ask(self, question: str, on_token: Callable[[str], None] | None = None, on_rewrite: Callable[[str], None] | None = None) -> Turn:
+    def ask(self, question: str, on_token: Callable[[str], None] | None = None, on_rewrite: Callable[[str], None] | None = None,
+            on_reset: Callable[[], None] | None = None) -> Turn:
         history = [{"question": t.standalone, "answer": t.answer.text} for t in self.turns[-MAX_TURNS:]]
-        answer = self.answerer.ask(question, on_token=on_token, history=history, on_rewrite=on_rewrite)
+        answer = self.answerer.ask(question, on_token=on_token, history=history, on_rewrite=on_rewrite, on_reset=on_reset)
         turn = Turn(question, answer.wire.get("standalone", question), answer)
         self.turns.append(turn)
         del self.turns[:-MAX_TURNS]

@@ -14,12 +14,33 @@ import typer
 from qa.errors import QAError
 from qa.errors import say_error as _err
 
+FORMATS = ".txt .md .html .pdf .docx .epub, and text files without a known extension (README, notes.org, main.c)"
+
 app = typer.Typer(
-    help="Answer questions about your documents, offline, with verified citations.",
+    help=f"Answer questions about your documents, offline, with verified citations. Reads {FORMATS}.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: typer's rich panels label every flag `<bool>`, as if it took a value
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"qa {version('qa')}")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            print("qa (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    show_version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_version)] = False,
+) -> None:
+    """Answer questions about your documents, offline, with verified citations."""
 
 CollectionOpt = Annotated[Optional[str], typer.Option("--collection", "-c", help="Corpus name (default: 'default').")]
 ModelOpt = Annotated[
@@ -36,7 +57,7 @@ FallbackOpt = Annotated[
 
 @app.command()
 def ingest(
-    paths: Annotated[Optional[list[str]], typer.Argument(help="Files or folders (default: seeds/).")] = None,
+    paths: Annotated[Optional[list[str]], typer.Argument(help="Files or folders (default: ./seeds, the repository's sample documents).")] = None,
     collection: CollectionOpt = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-index everything from scratch.")] = False,
     prune: Annotated[bool, typer.Option("--prune", help="Forget files that no longer exist under PATHS.")] = False,
@@ -44,8 +65,10 @@ def ingest(
     watch: Annotated[bool, typer.Option("--watch", help="Keep indexing PATHS as files are added, changed or deleted (Ctrl-C stops).")] = False,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Embed in N worker processes (local model) or N concurrent requests (remote).")] = None,
 ) -> None:
-    """Index documents (.txt .md .html .pdf) into a collection. Unchanged files are skipped.
-    Interrupted (Ctrl-C, kill -9)? Run it again: committed batches are kept, the rest is finished."""
+    """Index documents into a collection: .txt .md .html .pdf .docx .epub, and text files without
+    a known extension (README, notes.org, main.c). Other files are skipped, a line each. Unchanged
+    files are skipped too. Interrupted (Ctrl-C, kill -9)? Run it again: committed batches are kept,
+    the rest is finished."""
     import time
 
     from rich.console import Console
@@ -55,9 +78,10 @@ def ingest(
     from qa.index.ingest import ingest as run_ingest
 
     settings = load_settings(collection=collection, ingest_jobs=jobs)
+    paths = paths or _default_paths()
     err = Console(stderr=True)
     if watch:
-        _watch(paths or ["seeds"], settings, err)
+        _watch(paths, settings, err)
         return
     columns = [
         TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TextColumn("files,"), TextColumn("{task.fields[rate]}"),
@@ -82,11 +106,12 @@ def ingest(
                 err.print(f"committed batch {s.batches}: {s.files} files, {s.chunks} chunks so far", highlight=False)
 
         summary = run_ingest(
-            paths or ["seeds"], settings, rebuild=rebuild, prune=prune, progress=progress, on_commit=on_commit,
+            paths, settings, rebuild=rebuild, prune=prune, progress=progress, on_commit=on_commit,
             warn=lambda m: err.print(m, style="yellow", markup=False, highlight=False, soft_wrap=True),
         )
     extra = f", {summary.removed} removed" if summary.removed else ""
     extra += ", rebuilt" if summary.rebuilt else ""
+    extra += f", {len(summary.ignored)} not documents (listed above)" if summary.ignored else ""
     extra += f", {len(summary.failed)} failed" if summary.failed else ""
     print(
         f"ingested {summary.files} files ({summary.chunks} chunks), skipped {summary.skipped} unchanged{extra} "
@@ -96,6 +121,14 @@ def ingest(
         t = summary.timings
         other = summary.seconds - sum(t.values())
         print("time: " + ", ".join(f"{k} {v:.1f} s" for k, v in t.items()) + f", other {other:.1f} s (startup, lock, catalog)")
+
+
+def _default_paths() -> list[str]:
+    """./seeds (the repository's sample documents) when there is one; elsewhere, say what to pass."""
+    if Path("seeds").is_dir():
+        return ["seeds"]
+    raise QAError("no files or folders given: name what to index, e.g. `qa ingest ~/Documents/notes report.pdf` "
+                  "(with no path it reads ./seeds, the repository's sample documents, which is not here)")
 
 
 NoServerOpt = Annotated[bool, typer.Option("--no-server", help="Answer in this process even when a `qa serve` is running.")]
@@ -180,6 +213,8 @@ def _render_one(answerer, question: str, json_out: bool, verbose: bool, many: bo
     from rich.live import Live
     from rich.text import Text
 
+    from qa.interfaces.service import ask_streaming
+
     console = Console()
     draft = Text(style="dim")
     with Live(draft, console=console, transient=True, refresh_per_second=12) as live:
@@ -188,7 +223,11 @@ def _render_one(answerer, question: str, json_out: bool, verbose: bool, many: bo
             draft.append(piece)
             live.update(draft, refresh=True)
 
-        answer = answerer.ask(question, on_token=on_token)
+        def on_reset() -> None:  # a thrown-away draft: start again on a clean line
+            draft.plain = ""
+            live.update(draft, refresh=True)
+
+        answer = ask_streaming(answerer, question, on_token, on_reset)
     render.rich_answer(render.noted(answer), console, verbose)
 
 
@@ -241,13 +280,17 @@ def serve(
 
     settings = load_settings(collection=collection, model=model, server_host=host, server_port=port)
     service = Service(collection=collection, model=model)
+
+    def warm() -> None:
+        try:
+            service.answerer()  # load the default collection and model now, not on the first question
+        except NothingIngested as e:
+            sys.stderr.write(f"qa: warning: {e}\n")
+
     try:
-        service.answerer()  # load the default collection and model now, not on the first question
-    except NothingIngested as e:
-        sys.stderr.write(f"qa: warning: {e}\n")
-    try:
-        run_server(settings, service, settings.server_host, settings.server_port,
-                   on_listen=lambda url: sys.stderr.write(f"qa serve: listening on {url} (model {settings.model}; Ctrl-C stops)\n") or sys.stderr.flush())
+        run_server(settings, service, settings.server_host, settings.server_port, warm=warm,
+                   on_listen=lambda url: sys.stderr.write(f"qa serve: listening on {url} (model {settings.model}; Ctrl-C stops; "
+                                                          f"the page: {url}/)\n") or sys.stderr.flush())
     except KeyboardInterrupt:
         sys.stderr.write("qa serve: stopped\n")  # Ctrl-C is how a server is meant to stop
 

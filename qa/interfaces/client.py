@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 from qa.errors import NothingIngested, QAError
 from qa.home import qa_home
+from qa.paths import rebased, shown
 from qa.types import Answer, Citation, Passage
 
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ class WireAnswer(Answer):
 
 
 def answer_from_json(d: dict) -> WireAnswer:
+    """The server's JSON as an Answer, its paths shown from this folder (the server sends them absolute)."""
+    d = rebased(d, shown)
     passages = {(p["source"], p["start"], p["end"]): p for p in d.get("passages", [])}
     citations = []
     for c in d["citations"]:
@@ -121,7 +124,8 @@ class RemoteService:
 
     def ask(self, question: str, *, collection: str | None = None, model: str | None = None, passages: int | None = None,
             fallback: str | None = None, on_token: Callable[[str], None] | None = None,
-            history: list[dict] | None = None, on_rewrite: Callable[[str], None] | None = None) -> WireAnswer:
+            history: list[dict] | None = None, on_rewrite: Callable[[str], None] | None = None,
+            on_reset: Callable[[], None] | None = None) -> WireAnswer:
         body: dict[str, Any] = {"question": question}
         for k, v in (("collection", collection), ("model", model), ("passages", passages), ("fallback", fallback), ("history", history)):
             if v is not None:
@@ -136,6 +140,8 @@ class RemoteService:
             for event, data in _sse(resp):
                 if event == "token" and on_token:
                     on_token(data["text"])
+                elif event == "reset" and on_reset:
+                    on_reset()  # the draft so far was thrown away; a new one follows
                 elif event == "rewrite" and on_rewrite:
                     on_rewrite(data["standalone"])
                 elif event == "answer":
@@ -148,7 +154,7 @@ class RemoteService:
         raise QAError(f"the qa server at {self.url} closed the stream without an answer")
 
     def search(self, query: str, *, collection: str | None = None, k: int | None = None) -> list[dict]:
-        return self._json("POST", "/v1/search", {"query": query, "collection": collection, "k": k})["passages"]
+        return rebased(self._json("POST", "/v1/search", {"query": query, "collection": collection, "k": k}), shown)["passages"]
 
     def status(self) -> dict:
         return self._json("GET", "/v1/status")

@@ -7,39 +7,27 @@ client can check any quote itself. stdout is the protocol channel: nothing else 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from qa.errors import QAError
+from qa.interfaces.schema import CitationOut, PassageOut
 from qa.interfaces.service import Service
 
 URI = "qa://files/{collection}/{key}"
-
-
-class CitationOut(BaseModel):
-    n: int
-    source: str
-    start: int = Field(description="Character offset into the file's text (the resource).")
-    end: int
-    quote: str = Field(description="Exactly text[start:end] of the source.")
-    score: float
+# Tool descriptions are given as plain strings: a docstring would reach the client with its indentation.
+ASK = ("Answer a question from the ingested documents. Abstains (abstained=true, no citations) when they do not "
+       "hold the answer; every citation is verified against its source.")
 
 
 class AskOut(BaseModel):
     answer: str
     abstained: bool = Field(description="True when the documents do not hold the answer (nothing is cited).")
-    citations: list[CitationOut]
+    citations: list[CitationOut] = Field(description="Each with the file, offsets into its text (the resource), the exact quote, and page and title where it has them.")
     model: str
     mode: str
-
-
-class PassageOut(BaseModel):
-    source: str
-    start: int
-    end: int
-    text: str
-    score: float
 
 
 class SearchOut(BaseModel):
@@ -72,10 +60,8 @@ def build(service: Service):  # noqa: ANN201
     mcp = QAServer("qa", log_level="WARNING", instructions="Answers questions about the user's ingested documents with verified citations: "
                    "each citation's quote is exactly the source text at [start, end). Use `ask` for an answer, `search` for passages.")
 
-    @mcp.tool()
+    @mcp.tool(description=ASK)
     def ask(question: str, collection: str | None = None) -> AskOut:
-        """Answer a question from the ingested documents. Abstains (abstained=true, no citations)
-        when they do not hold the answer; every citation is verified against its source."""
         try:
             a = service.ask(question, collection=collection)
         except QAError as e:
@@ -84,14 +70,13 @@ def build(service: Service):  # noqa: ANN201
         return AskOut(answer=d["answer"], abstained=d["abstained"], citations=[CitationOut(**c) for c in d["citations"]],
                       model=d["model"], mode=d["mode"])
 
-    @mcp.tool()
+    @mcp.tool(description="Passages most relevant to the query (dense + keyword), with source and offsets; no model.")
     def search(query: str, collection: str | None = None, k: int = 4) -> SearchOut:
-        """Passages most relevant to the query (dense + keyword), with source and offsets; no model."""
         try:
             found = service.search(query, collection=collection, k=max(1, min(k, 50)))
         except QAError as e:
             raise ToolError(str(e)) from None
-        return SearchOut(passages=[PassageOut(**{k_: p[k_] for k_ in ("source", "start", "end", "text", "score")}) for p in found])
+        return SearchOut(passages=[PassageOut(**p) for p in found])
 
     @mcp.resource(URI, mime_type="text/plain")
     def file(collection: str, key: str) -> str:
@@ -110,4 +95,9 @@ def build(service: Service):  # noqa: ANN201
 
 def run(**overrides: Any) -> None:
     service = Service(**overrides)
-    build(service).run("stdio")
+    server = build(service)
+    # The SDK puts a handler on the root logger; libraries that set their own logger to DEBUG
+    # (bm25s does) would then write their chatter to the client's stderr. Warnings and up only.
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(logging.WARNING)
+    server.run("stdio")

@@ -17,14 +17,16 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import Request
+from fastapi import Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from qa.config import Settings
-from qa.errors import QAError
-from qa.interfaces.service import Service, passage_json
+from qa.errors import NotFound, NothingIngested, QAError
+from qa.interfaces.schema import AskOut, ErrorOut, HealthOut, SearchOut, SourceOut, StatusOut
+from qa.interfaces.service import Service, passage_json, streamed
+from qa.paths import absolute, rebased
 
 log = logging.getLogger("qa.interfaces.server")
 
@@ -42,7 +44,8 @@ class AskRequest(BaseModel):
     model: str | None = Field(None, description="As `qa ask --model`; default: the server's model.")
     passages: int | None = Field(None, ge=1, le=20)
     fallback: Literal["none", "extractive"] | None = None
-    stream: bool = Field(False, description="Server-sent events: `token` events, then one `answer` (or `error`).")
+    stream: bool = Field(False, description="Server-sent events: `token` events (a `reset` event: the draft so far was thrown away and a new one follows), "
+                         "`rewrite` (with `history`), then one `answer` (or `error`).")
     history: list[HistoryTurn] | None = Field(None, max_length=10, description="Earlier turns (chat): the question is rewritten to stand alone first.")
     include_passages: bool = Field(False, description="Add the cited passages' text (`passages`).")
 
@@ -122,7 +125,7 @@ class Guard:
         if self.hosts is not None and headers.get(b"host", b"").rsplit(b":", 1)[0] not in self.hosts:
             # A web page can reach 127.0.0.1 too, through a name it controls (DNS rebinding).
             refusal = (421, "this server answers to loopback host names only")
-        if refusal is None and self.token is not None and scope["path"] != "/healthz":
+        if refusal is None and self.token is not None and scope["path"] not in ("/healthz", "/"):  # the page holds no data; it asks for the token
             if not hmac.compare_digest(headers.get(b"authorization", b""), self.token):
                 refusal = (401, "missing or wrong bearer token (QA_SERVER_TOKEN)")
         size = headers.get(b"content-length")
@@ -143,16 +146,54 @@ def error_body(e: BaseException) -> dict:
     return {"error": str(e) or type(e).__name__, "type": type(e).__name__}
 
 
+_STATUS_WHY = {
+    400: "The request cannot be answered as sent (an empty question, a bad span…).",
+    404: "No such collection (nothing ingested into it), or no such document in it.",
+    413: "The body is over QA_SERVER_MAX_BODY_BYTES.",
+    422: "The body is not valid JSON, or a field is unknown, missing or out of range.",
+    429: "The model's queue is full; retry after the Retry-After header's seconds.",
+    504: "No answer within QA_SERVER_TIMEOUT_S.",
+}
+
+
+def _documented(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for these error statuses: every one is an `ErrorOut` body."""
+    return {code: {"model": ErrorOut, "description": _STATUS_WHY[code]} for code in codes}
+
+
+def validation_message(errors: list[dict]) -> str:
+    """The first problem with a request, in words: where it is and what is wrong. A body that is
+    not JSON at all says so (pydantic reports it as 'JSON decode error' at a character offset)."""
+    first = errors[0] if errors else {}
+    if first.get("type") == "json_invalid":
+        at = next((x for x in first.get("loc", ()) if isinstance(x, int)), None)
+        why = (first.get("ctx") or {}).get("error")
+        return "the body is not valid JSON" + (f" ({why}" + (f", at character {at})" if at is not None else ")") if why else "")
+    where = ".".join(str(x) for x in first.get("loc", ()) if x not in ("body", "query"))
+    return f"{where + ': ' if where else ''}{first.get('msg', 'invalid request')}"
+
+
+# The page reaches nothing but this server, and nothing can frame it.
+_PAGE_CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; "
+             "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+
+def _page() -> str:
+    from importlib.resources import files
+
+    return (files("qa.interfaces") / "web" / "index.html").read_text(encoding="utf-8")
+
+
 def create_app(service: Service, settings: Settings):  # noqa: ANN201, C901
     from fastapi import FastAPI
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import JSONResponse, StreamingResponse
+    from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
     from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException
 
     app = FastAPI(
         title="qa", version="1", docs_url=None, redoc_url=None,
-        description="Answers about your documents with verified citations. Errors: {\"error\": message}.",
+        description="Answers about your documents with verified citations. Every error is `{\"error\": message, \"type\": kind}`.",
     )
     slots: dict[str, Slot] = {}
     app.add_middleware(Guard, token=settings.server_token.get_secret_value() if settings.server_token else None,
@@ -161,15 +202,11 @@ def create_app(service: Service, settings: Settings):  # noqa: ANN201, C901
 
     @app.exception_handler(QAError)
     async def qa_error(request: Request, e: QAError):  # noqa: ANN202
-        from qa.errors import NothingIngested
-
-        return JSONResponse(error_body(e), 404 if isinstance(e, NothingIngested) else 400)
+        return JSONResponse(error_body(e), 404 if isinstance(e, NothingIngested | NotFound) else 400)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, e: RequestValidationError):  # noqa: ANN202
-        first = e.errors()[0]
-        where = ".".join(str(x) for x in first.get("loc", ()) if x != "body")
-        return JSONResponse({"error": f"bad request: {where + ': ' if where else ''}{first.get('msg')}", "type": "BadRequest"}, 422)
+        return JSONResponse({"error": f"bad request: {validation_message(e.errors())}", "type": "BadRequest"}, 422)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, e: HTTPException):  # noqa: ANN202
@@ -190,11 +227,13 @@ def create_app(service: Service, settings: Settings):  # noqa: ANN201, C901
     def job(req: AskRequest, cancel: threading.Event, emit: Callable[[str, dict], None] | None) -> Callable[[], dict]:
         """The work for one question, run in a thread on the model's turn."""
 
-        def on_token(piece: str) -> None:
+        def on_piece(piece: str) -> None:
             if cancel.is_set():
                 raise KeyboardInterrupt  # the models' way to stop generating (as Ctrl-C)
             if emit:
                 emit("token", {"text": piece})
+
+        on_token = streamed(on_piece, lambda: emit("reset", {}) if emit else None)
 
         def work() -> dict:
             try:
@@ -219,7 +258,7 @@ def create_app(service: Service, settings: Settings):  # noqa: ANN201, C901
                 for c in answer.citations:
                     seen.setdefault(c.passage.id, passage_json(c.passage))
                 out["passages"] = list(seen.values())
-            return out
+            return rebased(out, absolute)  # the asker's folder is not ours: it shows them its own way
 
         return work
 
@@ -233,7 +272,8 @@ def create_app(service: Service, settings: Settings):  # noqa: ANN201, C901
         slot.admit()
         return slot
 
-    @app.post("/v1/ask", summary="Answer a question (the JSON of `qa ask --json`; SSE with stream=true)")
+    @app.post("/v1/ask", summary="Answer a question (the JSON of `qa ask --json`; SSE with stream=true)", response_model=AskOut,
+              responses=_documented(400, 404, 413, 422, 429, 504) | {200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}})
     async def ask(req: AskRequest, request: Request):  # noqa: ANN202
         try:
             slot = await check(req)
@@ -283,19 +323,33 @@ def create_app(service: Service, settings: Settings):  # noqa: ANN201, C901
                 cancel.set()
                 task.cancel()
 
-    @app.post("/v1/search", summary="Ranked passages with source, offsets and scores (no model)")
+    @app.post("/v1/search", summary="Ranked passages with source, offsets and scores (no model)", response_model=SearchOut,
+              responses=_documented(400, 404, 413, 422))
     async def search(req: SearchRequest) -> dict:
-        return {"passages": await run_in_threadpool(service.search, req.query, collection=req.collection, k=req.k)}
+        found = await run_in_threadpool(service.search, req.query, collection=req.collection, k=req.k)
+        return rebased({"passages": found}, absolute)
 
-    @app.get("/v1/status", summary="Collections, files, chunks, models loaded")
+    @app.get("/v1/source", summary="A cited span in its document, with context (what `qa show SOURCE:START-END` prints)",
+             response_model=SourceOut, responses=_documented(400, 404, 422))
+    async def source(path: str, start: int | None = None, end: int | None = None, collection: str | None = None,
+                     context: Annotated[int, Query(ge=0, le=20000)] = 300) -> dict:
+        out = await run_in_threadpool(service.source, path, start, end, collection=collection, context=context)
+        return out | {"source": absolute(out["source"])}
+
+    @app.get("/v1/status", summary="Collections, files, chunks, models loaded", response_model=StatusOut)
     async def status() -> dict:
         out = await run_in_threadpool(service.status)
         out["queues"] = {name: {"pending": s.pending, "capacity": s.capacity, "answered": s.answered} for name, s in slots.items()}
         return out
 
-    @app.get("/healthz", summary="Liveness")
+    @app.get("/healthz", summary="Liveness", response_model=HealthOut)
     async def healthz() -> dict:
         return {"ok": True}
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> HTMLResponse:
+        """The browser page (qa/interfaces/web/index.html): one file, no build step, works offline."""
+        return HTMLResponse(_page(), headers={"Cache-Control": "no-cache", "Content-Security-Policy": _PAGE_CSP, "X-Content-Type-Options": "nosniff"})
 
     return app
 
@@ -316,8 +370,10 @@ def _sse(event: str, data: dict) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def serve(settings: Settings, service: Service, host: str, port: int, on_listen: Callable[[str], None] | None = None) -> None:
-    """Run until Ctrl-C/SIGTERM. The discovery file under $QA_HOME exists exactly while listening."""
+def serve(settings: Settings, service: Service, host: str, port: int, on_listen: Callable[[str], None] | None = None,
+          warm: Callable[[], None] = lambda: None) -> None:
+    """Run until Ctrl-C/SIGTERM. The discovery file under $QA_HOME exists exactly while listening.
+    `warm()` loads what the first question would, once the port is known to be ours."""
     import os
 
     import uvicorn
@@ -356,7 +412,30 @@ def serve(settings: Settings, service: Service, host: str, port: int, on_listen:
             pass
 
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+    sock = listen(host, port)  # bound here, so a busy port is one clear error rather than uvicorn's log and exit
     try:
-        Server(config).run()
+        warm()
+        Server(config).run(sockets=[sock])
     finally:
+        sock.close()
         forget()
+
+
+def listen(host: str, port: int):  # noqa: ANN201
+    """A socket bound to host:port, as uvicorn would bind it, or a QAError saying why not."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as e:
+        sock.close()
+        hint = " (another `qa serve`? stop it, or pass --port N, or --port 0 for a free one)" if e.errno in (48, 98) else ""
+        raise QAError(f"cannot listen on {host}:{port}: {e.strerror or e}{hint}") from None
+    except (OverflowError, ValueError) as e:
+        sock.close()
+        raise QAError(f"cannot listen on {host}:{port}: {e}") from None
+    sock.set_inheritable(True)
+    return sock

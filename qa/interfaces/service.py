@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from qa.config import Settings, load_settings
+from qa.errors import QAError
 from qa.types import Answer
 
 
@@ -102,6 +103,8 @@ class Service:
         from qa.answer.answer import clean_question
 
         settings = self.settings(collection=collection)
+        if not any(ch.isalnum() for ch in query):  # refused here in the search's own words, not a question's
+            raise QAError('empty query: send the words to search for, e.g. {"query": "Morgulov Pyongyang"}')
         query = clean_question(query, settings.max_question_chars)
         with self._lock:
             retriever = self._retriever(settings)
@@ -117,27 +120,20 @@ class Service:
     def file_text(self, collection: str | None, source: str) -> str:
         """An ingested file's text exactly as indexed (citation offsets point into it); refused
         when the file changed since, because then the offsets would not hold."""
-        from pathlib import Path
+        from qa.interfaces.show import source_text
 
-        from qa.errors import QAError
-        from qa.index.load import SkipFile, read
+        return source_text(source, self.settings(collection=collection))[2]
 
-        settings = self.settings(collection=collection)
-        with self._lock:
-            retriever = self._retriever(settings)
-        retriever.refresh()
-        records = retriever.corpus.file_records()
-        rec = records.get(source) or records.get(str(Path(source).resolve()))  # stored by resolved path, shown short
-        if rec is None:
-            raise QAError(f"no file {source!r} in collection {settings.collection!r}")
+    def source(self, source: str, start: int | None = None, end: int | None = None, *, collection: str | None = None,
+               context: int = 300) -> dict[str, Any]:
+        """A cited span in its document, as `qa show SOURCE:START-END` shows it (the whole text
+        without a span): the page's citation view and `qa show` read the same thing."""
+        from qa.interfaces.show import view
 
-        try:
-            doc = read(source, Path(rec.path), int(settings.max_file_mb * 1_000_000))
-        except SkipFile as e:
-            raise QAError(str(e)) from None
-        if doc.sha256 != rec.sha256:
-            raise QAError(f"{source} changed since it was ingested: run `qa ingest` again")
-        return doc.text
+        if (start is None) != (end is None) or (start is not None and end is not None and not 0 <= start < end):
+            raise QAError("give both start and end, with 0 <= start < end (or neither, for the whole document)")
+        span = (start, end) if start is not None and end is not None else None
+        return view(source, span, self.settings(collection=collection), context)
 
 
 class _PassagesView:
@@ -152,6 +148,35 @@ class _PassagesView:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._base, name)
+
+
+def streamed(on_token: Callable[[str], None], on_reset: Callable[[], None]) -> Callable[[str], None]:
+    """An `on_token` for `Answerer.ask` that tells a thrown-away draft from the one that follows:
+    when the model's draft says the documents hold no answer and it is asked again, the answerer
+    passes a lone line break between the two drafts; here that becomes `on_reset()` (the SSE
+    `reset` event, a cleared draft on the terminal) instead of a token, so no client shows both.
+    (A hook in the answerer itself, `on_reset`, would make this exact rather than inferred.)"""
+    from qa.check.verify import is_not_found
+
+    draft: list[str] = []
+
+    def on_piece(piece: str) -> None:
+        if piece == "\n" and draft and is_not_found("".join(draft)):
+            draft.clear()
+            on_reset()
+            return
+        draft.append(piece)
+        on_token(piece)
+
+    return on_piece
+
+
+def ask_streaming(answerer, question: str, on_token: Callable[[str], None], on_reset: Callable[[], None], **kw: Any) -> Answer:  # noqa: ANN001
+    """`answerer.ask` with a draft shown as it is written: a server's answerer hands on the server's
+    `reset` events; one in this process has them inferred by `streamed`."""
+    if getattr(answerer, "remote", None) is not None:
+        return answerer.ask(question, on_token=on_token, on_reset=on_reset, **kw)
+    return answerer.ask(question, on_token=streamed(on_token, on_reset), **kw)
 
 
 def passage_json(p) -> dict[str, Any]:  # noqa: ANN001

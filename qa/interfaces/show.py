@@ -8,7 +8,8 @@ import re
 from pathlib import Path
 
 from qa.config import Settings
-from qa.errors import QAError
+from qa.errors import NotFound, QAError
+from qa.paths import shown
 
 _SPAN = re.compile(r"^(?P<source>.+):(?P<start>\d+)-(?P<end>\d+)$")
 
@@ -36,7 +37,7 @@ def source_text(source: str, settings: Settings) -> tuple[str, str, str, tuple[i
         named = [r for r in records.values() if Path(r.path) == want] or [r for r in records.values() if Path(r.source).name == source]
         if len(named) != 1:
             hint = "it matches several files; give its path" if named else "`qa status --files` lists them"
-            raise QAError(f"no ingested document {source!r} in collection {settings.collection!r} ({hint})")
+            raise NotFound(f"no ingested document {source!r} in collection {settings.collection!r} ({hint})")
         rec = named[0]
     try:
         doc = read(rec.source, Path(rec.path), int(settings.max_file_mb * 1_000_000))
@@ -47,22 +48,35 @@ def source_text(source: str, settings: Settings) -> tuple[str, str, str, tuple[i
     return rec.source, rec.title, doc.text, doc.pages
 
 
-def show(target: str, settings: Settings, context: int, console) -> None:  # noqa: ANN001
-    """Print the document, or the span with `context` characters either side (cut at line ends)."""
-    from qa.interfaces import render
+def view(source: str, span: tuple[int, int] | None, settings: Settings, context: int) -> dict:
+    """What `qa show` prints and `GET /v1/source` returns: the document (or the span with `context`
+    characters either side, cut at line ends) and where the span lies in it. `source` is shown as
+    `qa ask` shows it; `offset` is where `text` begins in the document."""
     from qa.index.load import page_label
 
-    source, span = parse(target)
     name, title, text, pages = source_text(source, settings)
-    header = name + (f" \u00b7 {title}" if title else "")
+    out = {"source": shown(name), "title": title, "chars": len(text)}
     if span is None:
-        render.highlighted(console, f"{header} ({len(text)} chars)", text, 0, 0, 0)
-        return
+        return out | {"text": text, "offset": 0, "start": 0, "end": 0, "page": None}
     start, end = span
     if end > len(text):
-        raise QAError(f"{name} has {len(text)} characters; {start}-{end} is outside it")
+        raise QAError(f"{shown(name)} has {len(text)} characters; {start}-{end} is outside it")
     lo = text.rfind("\n", 0, max(0, start - context)) + 1
     hi = text.find("\n", min(len(text), end + context))
     hi = len(text) if hi < 0 else hi
-    where = render.on_pages(page_label(pages, start, end))
-    render.highlighted(console, f"{header}{where} (chars {start}-{end}; shown {lo}-{hi})", text[lo:hi], lo, start, end)
+    return out | {"text": text[lo:hi], "offset": lo, "start": start, "end": end, "page": page_label(pages, start, end)}
+
+
+def show(target: str, settings: Settings, context: int, console) -> None:  # noqa: ANN001
+    """Print the document, or the span with `context` characters either side."""
+    from qa.interfaces import render
+
+    source, span = parse(target)
+    v = view(source, span, settings, context)
+    header = v["source"] + (f" \u00b7 {v['title']}" if v["title"] else "")
+    if span is None:
+        render.highlighted(console, f"{header} ({v['chars']} chars)", v["text"], 0, 0, 0)
+        return
+    lo, hi = v["offset"], v["offset"] + len(v["text"])
+    where = render.on_pages(v["page"])
+    render.highlighted(console, f"{header}{where} (chars {v['start']}-{v['end']}; shown {lo}-{hi})", v["text"], lo, v["start"], v["end"])
