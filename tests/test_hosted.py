@@ -128,6 +128,9 @@ def retriever(seeded_home: Path) -> Retriever:
 
 
 def _answerer(retriever: Retriever, url: str, key: str = TEST_KEY, model: str = MODEL, **overrides) -> Answerer:  # noqa: ANN003
+    # The cassettes hold the free-text answer shape's requests: this file tests the transport (the
+    # reader shape's logic is tested with a scripted model in tests/test_read.py).
+    overrides.setdefault("answer_shape", "free")
     settings = load_settings(model=f"openai:{model}", base_url=url, api_key=key, **overrides)
     return Answerer(settings, retriever, load_model(settings.model, settings))
 

@@ -36,7 +36,7 @@ class RemoteEmbedder:
     path = None  # no local weights (and so no ONNX export)
 
     def __init__(self, settings: Settings, concurrency: int | None = None) -> None:
-        from qa.answer.hosted import Endpoint
+        from qa.endpoint import Endpoint
 
         self.name = settings.embed_model
         self.remote_name = self.name[len(PREFIX):]
