@@ -52,6 +52,16 @@ def test_eval_meets_thresholds(gold: str, seeded: Path, tmp_path: Path) -> None:
     assert llm["accuracy"] - none["accuracy"] >= margin, f"{gold}: LLM {llm['accuracy']} vs extractive {none['accuracy']}"
 
 
+def test_news_extractive_gate(seeded: Path) -> None:
+    """The fresh news corpus (frozen before the answer path changed; evals/news-test.jsonl), with
+    `--model none`: 38.0% measured on Dec 3 (reports/eval-news-test-none.json). The default model's
+    figure on it was not measured to completion this round (the machine was saturated), so only the
+    extractive path is gated here."""
+    got = _eval("news-test.jsonl", "news", "evals/news", "--model", "none")
+    assert got["accuracy"] >= 0.36, got
+    assert got["phantom_citations"] == 0 and got["wrong_answers"] == 0, got
+
+
 def test_eval_is_deterministic(seeded: Path) -> None:
     """Same run twice, same numbers (timings aside)."""
     def once() -> list[dict]:
