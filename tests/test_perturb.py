@@ -19,8 +19,9 @@ from qa.evaluation import adversarial as A
 ROOT = Path(__file__).resolve().parent.parent
 SUITE = ROOT / "evals" / "news-perturb.jsonl"
 CASES = A.load(SUITE)
-# Measured Dec 3 at the freeze (and unchanged since): 112/135 false drafts blocked, 30/63 faithful kept.
-FLOORS = {"false": 0.82, "faithful": 0.46}
+# Measured Dec 3: 112/135 false drafts blocked, 32/63 faithful kept (30 at the freeze; +2 from figures
+# written with wire-style units, "76 pct" for "76%").
+FLOORS = {"false": 0.82, "faithful": 0.49}
 
 
 def test_the_set_is_what_the_issue_asked_for() -> None:

@@ -406,3 +406,15 @@ def test_a_judge_is_asked_only_where_no_rule_decided() -> None:
     near = lambda ws, pool: [0.9 if {w, *pool} >= {"coal", "oil"} else 0.0 for w in ws]  # noqa: E731 - MiniLM calls them close
     oil = passage("Russia's main exports are oil and natural gas.", offset=0)
     assert verify("Russia's main exports are coal and natural gas [1].", [oil], "What does Russia export?", near, judge).kept == 0 and not asked
+
+
+def test_a_figure_written_another_way_is_the_same_figure() -> None:
+    """A figure's value, scale and unit are compared, not its spelling: wire-style "76 pct" and
+    "10.3 billion dlrs" are "76%" and "$10.3 billion"; another value or currency is still refused."""
+    from qa.check.claims import _numbers_ok
+
+    quote = "Quarterly profit jumped 76 pct to 10.3 billion dlrs, or 42 dlrs a share."
+    assert _numbers_ok("Profit rose 76% to $10.3 billion, $42 per share.", quote, "") == ""
+    assert _numbers_ok("Profit rose 76 percent to 10.3 bln dollars.", quote, "") == ""
+    assert "not in the quote" in _numbers_ok("Profit rose 76% to $10.3 million.", quote, "")
+    assert "another unit" in _numbers_ok("Profit rose 76% to 10.3 billion yen.", quote, "")
