@@ -83,10 +83,7 @@ class Answerer:
         try:
             draft = self._generate(question, evidence, ranked, on_token)
         except EndpointDown as e:
-            if self.settings.fallback != "extractive":
-                raise
-            why = f"{self.model_name} unavailable, answered extractively: {e}"
-            return self._extractive(question, clock, ranked, r.passages, "extractive", self.settings.extractive_min_score, model="none", fallback=why)
+            return self._model_down(e, question, clock, ranked, r.passages)
         clock.lap("generate")
         if is_not_found(draft.text):
             return self._abstain(question, clock, draft.why or "the model found no answer in the evidence", r.passages, draft)
@@ -117,10 +114,7 @@ class Answerer:
         try:
             draft = self._read(question, evidence, ranked, on_token)
         except EndpointDown as e:
-            if self.settings.fallback != "extractive":
-                raise
-            why = f"{self.model_name} unavailable, answered extractively: {e}"
-            return self._extractive(question, clock, ranked, passages, "extractive", self.settings.extractive_min_score, model="none", fallback=why)
+            return self._model_down(e, question, clock, ranked, passages)
         clock.lap("generate")
         ids, line = parse_reading(draft.text, len(evidence))
         if not ids or is_not_found(line):
@@ -136,6 +130,14 @@ class Answerer:
             draft = replace(draft, usage=_summed(draft.usage, spent))
         clock.lap("verify")
         return self._decide_read(question, clock, draft, chosen, checked, ranked, passages)
+
+    def _model_down(self, e: EndpointDown, question: str, clock: _Clock, ranked: list[Pick], passages: list[Passage]) -> Answer:
+        """The model's endpoint is down: one clear error, or with `fallback = "extractive"` an
+        extractive answer that says why."""
+        if self.settings.fallback != "extractive":
+            raise e
+        why = f"{self.model_name} unavailable, answered extractively: {e}"
+        return self._extractive(question, clock, ranked, passages, "extractive", self.settings.extractive_min_score, model="none", fallback=why)
 
     def _read(self, question: str, evidence: list[Passage], ranked: list[Pick], on_token: Callable[[str], None] | None) -> Draft:
         """The reader's reply. A "none" stands when the model was sure of it (the probability of
