@@ -265,10 +265,10 @@ def test_a_reader_never_sees_part_of_a_file(tmp_path: Path, monkeypatch: pytest.
                 assert resume.wait(300)
             return super().embed(texts)
 
-    monkeypatch.setattr(ingest_mod, "Embedder", PausingEmbedder)
     settings = load_settings(ingest_batch_files=1)
     done: list = []
-    writer = threading.Thread(target=lambda: done.append(ingest([str(docs)], settings)), daemon=True)
+    pausing = PausingEmbedder(settings.embed_model)  # handed in: ingest builds its own otherwise
+    writer = threading.Thread(target=lambda: done.append(ingest([str(docs)], settings, embedder=pausing)), daemon=True)
     writer.start()
     try:
         assert paused.wait(300)
