@@ -30,7 +30,6 @@ from qa.check.judge import for_settings as learned_judges
 from qa.check.verify import is_not_found, model_judge, verify
 
 
-
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
 
 
@@ -96,7 +95,6 @@ class Answerer:
             draft = replace(draft, usage=_summed(draft.usage, spent))
         clock.lap("verify")
         return self._decide(question, clock, draft, checked, ranked, r.passages)
-
 
     # -- read: the model picks evidence sentences, then answers in a line --------------------------
 
@@ -359,7 +357,7 @@ def _choice_probability(logprobs: list[tuple[str, float]], word: str) -> float |
     """The probability the model gave the token that starts `word` where it wrote it (None when
     it did not write it or gave no probabilities)."""
     for token, lp in logprobs:
-        if token.strip().lower() and word.startswith(token.strip().lower()) :
+        if token.strip().lower() and word.startswith(token.strip().lower()):
             return math.exp(lp)
     return None
 

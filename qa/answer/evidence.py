@@ -101,11 +101,9 @@ def _tokens(text: str) -> int:
     return len(text) // 4 + 1
 
 
-def choose(ranked: list[Pick], budget_tokens: int, per_source_min: float) -> list[Pick]:
-    """The evidence sentences: each source's best sentence (if it scores at least `per_source_min`
-    of the best), then the rest by rank, within `budget_tokens`. A sentence that leans on the one
-    before it ("He said…") brings that one along. Returned in rank order of their sources, in
-    document order within a source, so that a reader sees each document's sentences as they run."""
+def select(ranked: list[Pick], budget_tokens: int, per_source_min: float) -> list[Passage]:
+    """The prompt's snippets: each source's best sentence (if it scores at least `per_source_min`
+    of the best), then the rest by rank, within `budget_tokens`; merged where adjacent."""
     if not ranked:
         return []
     top = ranked[0].score
@@ -139,13 +137,7 @@ def choose(ranked: list[Pick], budget_tokens: int, per_source_min: float) -> lis
         if used >= budget_tokens:
             break
         take(pick)
-    rank = {src: i for i, src in reversed(list(enumerate(p.passage.source for p in ranked)))}
-    return sorted(chosen.values(), key=lambda x: (rank.get(x.passage.source, len(rank)), x.start))
-
-
-def select(ranked: list[Pick], budget_tokens: int, per_source_min: float) -> list[Passage]:
-    """The prompt's snippets for a free-text answer: `choose`'s sentences merged where adjacent."""
-    return _snippets(choose(ranked, budget_tokens, per_source_min), order=[p.passage.source for p in ranked])
+    return _snippets(list(chosen.values()), order=[p.passage.source for p in ranked])
 
 
 def items(ranked: list[Pick], budget_tokens: int) -> list[Passage]:
