@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -166,3 +167,46 @@ def one_clean_error(proc: subprocess.CompletedProcess, needle: str) -> None:
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("qa: error:") and needle in lines[0], lines[0]
     assert "Traceback" not in proc.stderr
+
+
+# Key-shaped strings: never in a cassette, whatever test recorded it.
+KEY_LIKE = [re.compile(r"sk-[A-Za-z0-9_-]{10,}"), re.compile(r"Bearer\s+\S+", re.IGNORECASE)]
+
+
+def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
+    for pattern in [*KEY_LIKE, *(re.compile(re.escape(s)) for s in secrets)]:
+        text = pattern.sub("<scrubbed>", text)
+    return text
+
+
+def scrubbed_vcr_config(*secrets: str) -> dict:
+    """pytest-recording settings for an OpenAI-compatible endpoint: auth headers filtered, key-shaped
+    strings (and `secrets`) replaced in request and response bodies before a cassette is written,
+    and requests matched on their body, so a replay answers only the exchange that was recorded."""
+
+    def request(r):  # noqa: ANN001, ANN202
+        if r.body:
+            raw = r.body.decode("utf-8", "replace") if isinstance(r.body, bytes) else r.body
+            r.body = scrub(raw, secrets).encode("utf-8")
+        return r
+
+    def response(resp: dict) -> dict:
+        body = resp.get("body", {}).get("string")
+        if isinstance(body, bytes):
+            resp["body"]["string"] = scrub(body.decode("utf-8", "replace"), secrets).encode("utf-8")
+        return resp
+
+    return {
+        "filter_headers": ["authorization", "api-key", "x-api-key", "openai-organization", "openai-project"],
+        "before_record_request": request,
+        "before_record_response": response,
+        "match_on": ["method", "scheme", "host", "port", "path", "query", "body"],
+        "decode_compressed_response": True,
+    }
+
+
+@pytest.fixture
+def no_openai_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shell's OpenAI variables must not reach a test's endpoint or key."""
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)

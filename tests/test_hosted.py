@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_qa
+from conftest import KEY_LIKE, ROOT, run_qa, scrubbed_vcr_config
 from qa.answer.answer import Answerer
 from qa.config import load_settings
 from qa.errors import EndpointDown, QAError
@@ -39,46 +39,16 @@ MODEL = "qwen2.5-1.5b"
 # 127.0.0.1), but treated as one: it must not appear in any cassette.
 TEST_KEY = "sk-qatest-0123456789abcdefABCDEF"
 WRONG_KEY = "sk-qatest-wrong-9876543210zyxwvu"
-KEY_LIKE = [re.compile(r"sk-[A-Za-z0-9_-]{10,}"), re.compile(r"Bearer\s+\S+", re.IGNORECASE), re.compile(re.escape(TEST_KEY)), re.compile(re.escape(WRONG_KEY))]
 TRADE = "How much is annual trade between Russia and North Korea worth?"
-
-
-def _scrub(text: str) -> str:
-    for pattern in KEY_LIKE:
-        text = pattern.sub("<scrubbed>", text)
-    return text
-
-
-def _scrub_request(request):  # noqa: ANN001, ANN202
-    if request.body:
-        raw = request.body.decode("utf-8", "replace") if isinstance(request.body, bytes) else request.body
-        request.body = _scrub(raw).encode("utf-8")
-    return request
-
-
-def _scrub_response(response: dict) -> dict:
-    body = response.get("body", {}).get("string")
-    if isinstance(body, bytes):
-        response["body"]["string"] = _scrub(body.decode("utf-8", "replace")).encode("utf-8")
-    return response
 
 
 @pytest.fixture(scope="module")
 def vcr_config() -> dict:
-    return {
-        "filter_headers": ["authorization", "api-key", "x-api-key", "openai-organization", "openai-project"],
-        "before_record_request": _scrub_request,
-        "before_record_response": _scrub_response,
-        # The body is the whole prompt: a replay must be for the same retrieved passages.
-        "match_on": ["method", "scheme", "host", "port", "path", "query", "body"],
-        "decode_compressed_response": True,
-    }
+    # The body is the whole prompt: a replay must be for the same retrieved passages.
+    return scrubbed_vcr_config(TEST_KEY, WRONG_KEY)
 
 
-@pytest.fixture(autouse=True)
-def no_openai_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
-        monkeypatch.delenv(var, raising=False)
+pytestmark = pytest.mark.usefixtures("no_openai_env")
 
 
 @pytest.fixture(scope="session")
@@ -314,7 +284,7 @@ def test_cassettes_hold_no_keys() -> None:
     assert len(files) >= 7, files
     for f in files:
         text = f.read_text(encoding="utf-8")
-        for pattern in KEY_LIKE:
+        for pattern in [*KEY_LIKE, re.compile(re.escape(TEST_KEY)), re.compile(re.escape(WRONG_KEY))]:
             assert not pattern.search(text), f"{f.name}: {pattern.pattern}"
         assert "authorization" not in text.lower().replace("authorization_error", "")
 

@@ -16,7 +16,6 @@ model changed behind the same name, and a parallel ingest compared with a serial
 from __future__ import annotations
 
 import json
-import re
 import socket
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SEEDS, one_clean_error, run_qa
+from conftest import ROOT, SEEDS, one_clean_error, run_qa, scrubbed_vcr_config
 from qa.config import load_settings
 from qa.errors import QAError
 from qa.index.ingest import ingest
@@ -34,7 +33,6 @@ CASSETTES = Path(__file__).parent / "cassettes" / "test_remote_embed"
 PORT = 18441  # fixed, so re-recorded cassettes differ only where the exchange did
 MODEL = "openai:all-MiniLM-L6-v2"
 TEST_KEY = "sk-qatest-embed-0123456789abcdef"  # guards only a test server; still never in a cassette
-KEY_LIKE = [re.compile(r"sk-[A-Za-z0-9_-]{10,}"), re.compile(r"Bearer\s+\S+", re.IGNORECASE)]
 DOCS = {
     "bridge.txt": "The Yalu River bridge between China and North Korea was closed for repairs in the winter of 2015.\n",
     "trade.txt": "Annual trade between Russia and North Korea is worth only about $100 million, less than 2% of North Korea's trade with China.\n",
@@ -43,31 +41,12 @@ DOCS = {
 }
 
 
-def _scrub(text: str) -> str:
-    for pattern in KEY_LIKE:
-        text = pattern.sub("<scrubbed>", text)
-    return text
-
-
 @pytest.fixture(scope="module")
 def vcr_config() -> dict:
-    def request(r):  # noqa: ANN001, ANN202
-        if r.body:
-            r.body = _scrub(r.body.decode() if isinstance(r.body, bytes) else r.body).encode()
-        return r
-
-    return {
-        "filter_headers": ["authorization", "api-key", "x-api-key", "openai-organization", "openai-project"],
-        "before_record_request": request,
-        "match_on": ["method", "scheme", "host", "port", "path", "query", "body"],
-        "decode_compressed_response": True,
-    }
+    return scrubbed_vcr_config(TEST_KEY)
 
 
-@pytest.fixture(autouse=True)
-def no_openai_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
-        monkeypatch.delenv(var, raising=False)
+pytestmark = pytest.mark.usefixtures("no_openai_env")
 
 
 @pytest.fixture
