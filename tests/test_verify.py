@@ -418,3 +418,4 @@ def test_a_figure_written_another_way_is_the_same_figure() -> None:
     assert _numbers_ok("Profit rose 76 percent to 10.3 bln dollars.", quote, "") == ""
     assert "not in the quote" in _numbers_ok("Profit rose 76% to $10.3 million.", quote, "")
     assert "another unit" in _numbers_ok("Profit rose 76% to 10.3 billion yen.", quote, "")
+    assert "not in the quote" in _numbers_ok("It cost one dollar.", "It cost $2.", "")  # a worded figure with its currency

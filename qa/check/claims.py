@@ -90,7 +90,7 @@ def quantities(text: str) -> list[Quantity]:
                 value = float(digits)
             except ValueError:
                 continue
-        if num in _WORDNUM and not (m.group("scale") or m.group("cur") or m.group("unit")) and value < 2:
+        if num in _WORDNUM and not (m.group("scale") or m.group("cur") or m.group("curword") or m.group("unit")) and value < 2:
             continue  # "one of the", "zero-sum": words, not figures
         scale = (m.group("scale") or "").lower()
         if scale in ("m", "b", "k") and not (m.group("cur") or m.group("curword")):
