@@ -298,3 +298,12 @@ def test_the_entailment_judge_can_be_turned_off(make) -> None:  # noqa: ANN001
     model = ScriptedModel().enqueue(cite("internal issues", "Mr Kim elected to stay in Pyongyang due to internal issues [{n}]."))
     a = make(model, entail_judge=False, relevance_judge=False).ask(QUESTION_STAY)
     assert a.verification.kept == 0 and len(model.prompts) == 1
+
+
+def test_stages_are_told_as_they_start_on_the_free_path(make) -> None:  # noqa: ANN001
+    events: list[str] = []
+    model = ScriptedModel().enqueue(cite("internal issues", "Kim stayed in Pyongyang due to internal issues [{n}]."))
+    make(model).ask("Why did Kim stay in Pyongyang?", on_token=lambda _: events.append("token"), on_stage=events.append)
+    assert events[0] == "retrieving" and events[1].startswith("reading ")
+    assert events.index("token") > 1 and "checking the draft against its sources" in events
+    assert make(None).ask("Why did Kim stay in Pyongyang?", on_stage=events.append).mode == "extractive"  # no model: no reading stage

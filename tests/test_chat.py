@@ -15,6 +15,22 @@ from conftest import ROOT, run_qa
 PROMPT = "qa>"  # prompt_toolkit draws the trailing space as a cursor move
 
 
+def test_ask_on_a_terminal_says_what_it_is_doing_before_the_answer(seeded: Path) -> None:
+    """On a terminal, something shows at once: a spinner while models load, then the stage
+    reached, all of it replaced by the answer."""
+    env = {**os.environ, "COLUMNS": "200", "LINES": "50", "TERM": "xterm"}
+    child = pexpect.spawn(sys.executable, ["-m", "qa", "ask", "--model", "none", "--no-server", "Which Russian deputy foreign minister visited Pyongyang?"],
+                          cwd=str(ROOT), env=env, encoding="utf-8", timeout=120, dimensions=(50, 200))
+    try:
+        child.expect_exact("loading the model and the index…")
+        child.expect_exact("Sources")
+        assert "Morgulov" in child.before
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+
+
 def test_piped_chat_reads_lines_and_prints_plain_answers(seeded: Path) -> None:
     script = "Which Russian deputy foreign minister visited Pyongyang?\n/reset\nWho won the 2014 Olympic ice hockey final?\n/exit\n"
     proc = run_qa("chat", "--model", "none", input=script)
@@ -30,6 +46,7 @@ def test_terminal_chat_follow_up_show_cancel_exit(seeded: Path) -> None:
     try:
         child.expect_exact(PROMPT)
         child.sendline("Who invited Kim Jong-un to Moscow?")
+        child.expect(r"reading \d+ sentences?…")  # the status line, before the first token
         child.expect_exact("Sources")
         assert "Putin" in child.before
         child.expect_exact(PROMPT)

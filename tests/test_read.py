@@ -104,3 +104,17 @@ def test_verbose_shows_each_dropped_sentence_and_why(make) -> None:  # noqa: ANN
     a = make(model).ask("How much is annual trade between Russia and North Korea worth?")
     shown = details(a)
     assert "dropped: \u201cAnnual trade between Russia and North Korea is worth about $900 million.\u201d (" in shown
+
+
+def test_stages_are_told_before_the_first_token(make) -> None:  # noqa: ANN001
+    """A terminal shows what the answerer is doing from Enter on: each stage is told as it starts,
+    and the reading stage comes before the first streamed token."""
+    events: list[str] = []
+    model = ScriptedModel().enqueue(naming("$100 million", "Annual trade between Russia and North Korea is worth about $100 million."))
+    make(model).ask("How much is annual trade between Russia and North Korea worth?",
+                    on_token=lambda piece: events.append("token"), on_stage=lambda what: events.append(what))
+    stages = [e for e in events if e != "token"]
+    assert stages[0] == "retrieving"
+    assert re.fullmatch(r"reading \d+ sentences?", stages[1]), stages
+    assert events.index("token") > events.index(stages[1])
+    assert stages[-1].startswith("checking")

@@ -176,14 +176,17 @@ def test_a_redrafted_answer_is_streamed_with_a_reset_between_drafts(seeded: Path
         events = sse(raw)
         kinds = [k for k, _ in events]
         assert kinds.count("reset") == 1 and kinds[-1] == "answer", kinds
+        assert kinds[:2] == ["stage", "stage"] and events[0][1]["text"] == "retrieving", events[:3]  # what a client shows before tokens
         cut = kinds.index("reset")
         before = "".join(d["text"] for k, d in events[:cut] if k == "token")
         after = "".join(d["text"] for k, d in events[cut:] if k == "token")
         assert before.strip() == "The documents do not say." and after.startswith("Annual trade") and "\n" not in after
 
         shown: list[str] = []
-        RemoteService(url).ask(Q, model="reasked", on_token=shown.append, on_reset=shown.clear)
+        stages: list[str] = []
+        RemoteService(url).ask(Q, model="reasked", on_token=shown.append, on_reset=shown.clear, on_stage=stages.append)
         assert "".join(shown).startswith("Annual trade"), shown
+        assert stages[0] == "retrieving" and stages[1].startswith("reading "), stages
 
     shown = []
     ask_streaming(Service().answerer(model="reasked"), Q, shown.append, shown.clear)

@@ -12,37 +12,22 @@ from __future__ import annotations
 import math
 import re
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from qa.config import Settings
-from qa.errors import EndpointDown, QAError
+from qa.errors import EndpointDown
 from qa.check.claims import adds_to, similarity
 from qa.answer.evidence import Pick, extract, items, rank_sentences, select
 from qa.answer.models import Model
 from qa.check import roles
+from qa.answer.question import clean_question
 from qa.answer.prompt import ABSTAIN_TEXT, build_judge_messages, build_messages, parse_reading, read_grammar
 from qa.answer.retrieve import Retriever
 from qa.text import content_terms
 from qa.types import Answer, Citation, Passage, Verified
 from qa.check.judge import for_settings as learned_judges
 from qa.check.verify import is_not_found, model_judge, verify
-
-
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
-
-
-def clean_question(raw: str, max_chars: int) -> str:
-    """Normalise whitespace and strip control characters; refuse what cannot be a question."""
-    text = _ANSI.sub(" ", raw)  # pasted terminal colour codes
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
-    text = re.sub(r"\s+", " ", text).strip()
-    if not text:
-        raise QAError("empty question: ask something, e.g. qa ask \"Why did Kim skip Moscow?\"")
-    if len(text) > max_chars:
-        raise QAError(f"question is {len(text)} characters; the limit is {max_chars} (QA_MAX_QUESTION_CHARS)")
-    return text
 
 
 class Answerer:
@@ -58,9 +43,13 @@ class Answerer:
     def model_name(self) -> str:
         return self.model.name if self.model else "none"
 
-    def ask(self, question: str, on_token: Callable[[str], None] | None = None) -> Answer:
-        clock = _Clock()
+    def ask(self, question: str, on_token: Callable[[str], None] | None = None, on_stage: Callable[[str], None] | None = None) -> Answer:
+        """`on_token` gets the draft as the model writes it; `on_stage` a few words as each stage
+        starts ("retrieving", "reading 9 sentences", "checking"), so that a terminal shows what is
+        happening in the seconds before the first token."""
+        clock = _Clock(on_stage)
         question = clean_question(question, self.settings.max_question_chars)
+        clock.tell("retrieving")
 
         r = self.retriever.retrieve(question)
         clock.lap("retrieve")
@@ -79,6 +68,7 @@ class Answerer:
             return self._extractive(question, clock, ranked, r.passages, "extractive", self.settings.extractive_min_score)
 
         roles.warm()  # the parser verification needs loads while the model writes (a draft only)
+        clock.tell(f"reading {_count(evidence, grouped=self.settings.evidence == 'sentences')}")
         try:
             draft = self._generate(question, evidence, ranked, on_token)
         except EndpointDown as e:
@@ -87,6 +77,7 @@ class Answerer:
         if is_not_found(draft.text):
             return self._abstain(question, clock, draft.why or "the model found no answer in the evidence", r.passages, draft)
 
+        clock.tell("checking the draft against its sources")
         spent: dict[str, float] = {}
         judge = model_judge(self.model, self.settings.entail_judge_min, spent) if self.settings.entail_judge else None
         judge, confirm = learned_judges(self.settings, judge)
@@ -109,6 +100,7 @@ class Answerer:
         evidence = items(ranked, self.settings.read_tokens)
         clock.lap("evidence")
         roles.warm()  # the parser verification needs loads while the model writes
+        clock.tell(f"reading {_count(evidence, grouped=True)}")
         try:
             draft = self._read(question, evidence, ranked, on_token)
         except EndpointDown as e:
@@ -119,6 +111,7 @@ class Answerer:
             why = draft.why or "the model found no sentence in the evidence that answers the question"
             return self._abstain(question, clock, why, passages, draft)
         chosen = [evidence[i - 1] for i in ids]
+        clock.tell("checking the answer against the sentences it names")
         spent: dict[str, float] = {}
         judge = model_judge(self.model, self.settings.entail_judge_min, spent) if self.settings.entail_judge else None
         judge, confirm = learned_judges(self.settings, judge)
@@ -168,6 +161,7 @@ class Answerer:
         relevant = self._relevant(quotes, ranked)
         judged = False
         if not relevant and self.settings.relevance_judge:
+            clock.tell("asking the model whether the quotes answer the question")
             judged, spent = self._judged(question, quotes)
             draft = replace(draft, usage=_summed(draft.usage, spent))
             clock.lap("judge")
@@ -229,6 +223,7 @@ class Answerer:
         relevant = answers and self._relevant(checked.citations, ranked)
         judged = False
         if answers and not relevant and self.model is not None and self.settings.relevance_judge:
+            clock.tell("asking the model whether the quotes answer the question")
             judged, spent = self._judged(question, checked.citations)
             draft = replace(draft, usage=_summed(draft.usage, spent))  # the answer's cost, whatever it said
             clock.lap("judge")
@@ -420,12 +415,23 @@ def _judged_note(checked: Verified) -> str:
     return f"{checked.judged} sentence(s) kept on the model's judgement that the quote states them (a word of theirs is not the quote's)"
 
 
-class _Clock:
-    """Milliseconds per stage, in the order the stages ran."""
+def _count(evidence: list[Passage], grouped: bool) -> str:
+    n = len(evidence)
+    what = "sentence" if grouped else "passage"
+    return f"{n} {what}{'' if n == 1 else 's'}"
 
-    def __init__(self) -> None:
+
+class _Clock:
+    """Milliseconds per stage, in the order the stages ran; `tell` passes on what starts next."""
+
+    def __init__(self, on_stage: Callable[[str], None] | None = None) -> None:
         self.t0 = self.last = time.perf_counter()
         self.ms: dict[str, float] = {}
+        self.on_stage = on_stage
+
+    def tell(self, what: str) -> None:
+        if self.on_stage:
+            self.on_stage(what)
 
     def lap(self, stage: str) -> None:
         now = time.perf_counter()

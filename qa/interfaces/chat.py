@@ -92,16 +92,18 @@ class Conversation:
         return rewritten
 
     def ask(self, question: str, on_token: Callable[[str], None] | None = None, on_rewrite: Callable[[str], None] | None = None,
-            on_reset: Callable[[], None] | None = None) -> Turn:
+            on_reset: Callable[[], None] | None = None, on_stage: Callable[[str], None] | None = None) -> Turn:
+        if on_stage and self.turns and needs_context(question) and self.answerer.model is not None:
+            on_stage("rewriting the follow-up to stand alone")
         standalone = self.standalone(question)
         if on_rewrite and standalone != question:
             on_rewrite(standalone)
         if on_token and on_reset:
             from qa.interfaces.service import ask_streaming
 
-            answer = ask_streaming(self.answerer, standalone, on_token, on_reset)
+            answer = ask_streaming(self.answerer, standalone, on_token, on_reset, on_stage=on_stage)
         else:
-            answer = self.answerer.ask(standalone, on_token=on_token)
+            answer = self.answerer.ask(standalone, on_token=on_token, on_stage=on_stage)
         turn = Turn(question, standalone, answer)
         self.turns.append(turn)
         del self.turns[:-MAX_TURNS]
@@ -139,7 +141,6 @@ def run_terminal(conv: Conversation, history_path, switch_model: Callable[[str],
     from prompt_toolkit import PromptSession
     from prompt_toolkit.history import FileHistory
     from rich.console import Console
-    from rich.live import Live
     from rich.text import Text
 
     from qa.interfaces import render
@@ -179,19 +180,10 @@ def run_terminal(conv: Conversation, history_path, switch_model: Callable[[str],
             else:
                 console.print(f"[red]unknown command {cmd}[/red] (/help lists them)")
             continue
-        draft = Text(style="dim")
         try:
-            with Live(draft, console=console, transient=True, refresh_per_second=12) as live:
-
-                def on_token(piece: str) -> None:
-                    draft.append(piece)
-                    live.update(draft, refresh=True)
-
-                def on_reset() -> None:  # a thrown-away draft
-                    draft.plain = ""
-                    live.update(draft, refresh=True)
-
-                turn = conv.ask(line, on_token=on_token, on_rewrite=lambda q: console.print(Text(f"↳ {q}", style="dim")), on_reset=on_reset)
+            with render.LiveDraft(console) as live:
+                turn = conv.ask(line, on_token=live.token, on_rewrite=lambda q: console.print(Text(f"↳ {q}", style="dim")),
+                                on_reset=live.reset, on_stage=live.stage)
         except KeyboardInterrupt:
             console.print("[dim]cancelled[/dim]")
             continue
@@ -237,9 +229,9 @@ class RemoteConversation(Conversation):
     the server rewrites the follow-up with its warm model (shown the same way)."""
 
     def ask(self, question: str, on_token: Callable[[str], None] | None = None, on_rewrite: Callable[[str], None] | None = None,
-            on_reset: Callable[[], None] | None = None) -> Turn:
+            on_reset: Callable[[], None] | None = None, on_stage: Callable[[str], None] | None = None) -> Turn:
         history = [{"question": t.standalone, "answer": t.answer.text} for t in self.turns[-MAX_TURNS:]]
-        answer = self.answerer.ask(question, on_token=on_token, history=history, on_rewrite=on_rewrite, on_reset=on_reset)
+        answer = self.answerer.ask(question, on_token=on_token, history=history, on_rewrite=on_rewrite, on_reset=on_reset, on_stage=on_stage)
         turn = Turn(question, answer.wire.get("standalone", question), answer)
         self.turns.append(turn)
         del self.turns[:-MAX_TURNS]

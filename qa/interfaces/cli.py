@@ -5,6 +5,7 @@ Heavy libraries (torch, chromadb, llama.cpp) are imported inside commands, so `q
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -156,6 +157,17 @@ def _answerer(collection: str | None, model: str | None, **overrides):  # noqa: 
     return Service().answerer(collection, model, overrides.get("passages"), overrides.get("fallback"))
 
 
+def _loading(json_out: bool):  # noqa: ANN202
+    """A spinner on a terminal (stdout a TTY, not --json) while the answerer loads; else nothing."""
+    if json_out or not sys.stdout.isatty():
+        return contextlib.nullcontext()
+    from rich.console import Console
+
+    from qa.interfaces import render
+
+    return render.loading(Console())
+
+
 def _remote(no_server: bool, collection: str | None, model: str | None, fallback: str | None):  # noqa: ANN202
     """A running `qa serve` to answer through (QA_SERVER_URL, or found via $QA_HOME), else None."""
     from qa.interfaces.client import RemoteAnswerer, connect
@@ -178,16 +190,17 @@ def ask(
 ) -> None:
     """Answer QUESTION from the ingested documents, citing the passages it used. Uses a running
     `qa serve` when there is one (QA_SERVER_URL or $QA_HOME/server.json); same output either way."""
-    answerer = _remote(no_server, collection, model, fallback)
-    if answerer is not None:
-        answerer.passages = passages  # the server checks the question, with the same message
-    else:
-        from qa.answer.answer import clean_question
-        from qa.config import load_settings
+    with _loading(json_out):  # on a terminal, a spinner from the first moment: loading takes seconds
+        answerer = _remote(no_server, collection, model, fallback)
+        if answerer is not None:
+            answerer.passages = passages  # the server checks the question, with the same message
+        else:
+            from qa.answer.question import clean_question
+            from qa.config import load_settings
 
-        if question != "-":
-            clean_question(question, load_settings().max_question_chars)  # fail fast, before loading models
-        answerer = _answerer(collection, model, passages=passages, fallback=fallback)
+            if question != "-":
+                clean_question(question, load_settings().max_question_chars)  # fail fast, before loading models
+            answerer = _answerer(collection, model, passages=passages, fallback=fallback)
     questions = (line for line in sys.stdin if line.strip()) if question == "-" else [question]
     for q in questions:
         _ask_one(answerer, q, json_out, verbose, many=question == "-")
@@ -210,24 +223,12 @@ def _render_one(answerer, question: str, json_out: bool, verbose: bool, many: bo
         render.piped(answerer.ask(question), json_out, verbose, many)
         return
     from rich.console import Console
-    from rich.live import Live
-    from rich.text import Text
 
     from qa.interfaces.service import ask_streaming
 
     console = Console()
-    draft = Text(style="dim")
-    with Live(draft, console=console, transient=True, refresh_per_second=12) as live:
-
-        def on_token(piece: str) -> None:
-            draft.append(piece)
-            live.update(draft, refresh=True)
-
-        def on_reset() -> None:  # a thrown-away draft: start again on a clean line
-            draft.plain = ""
-            live.update(draft, refresh=True)
-
-        answer = ask_streaming(answerer, question, on_token, on_reset)
+    with render.LiveDraft(console) as live:
+        answer = ask_streaming(answerer, question, live.token, live.reset, on_stage=live.stage)
     render.rich_answer(render.noted(answer), console, verbose)
 
 

@@ -125,7 +125,7 @@ class RemoteService:
     def ask(self, question: str, *, collection: str | None = None, model: str | None = None, passages: int | None = None,
             fallback: str | None = None, on_token: Callable[[str], None] | None = None,
             history: list[dict] | None = None, on_rewrite: Callable[[str], None] | None = None,
-            on_reset: Callable[[], None] | None = None) -> WireAnswer:
+            on_reset: Callable[[], None] | None = None, on_stage: Callable[[str], None] | None = None) -> WireAnswer:
         body: dict[str, Any] = {"question": question}
         for k, v in (("collection", collection), ("model", model), ("passages", passages), ("fallback", fallback), ("history", history)):
             if v is not None:
@@ -140,6 +140,8 @@ class RemoteService:
             for event, data in _sse(resp):
                 if event == "token" and on_token:
                     on_token(data["text"])
+                elif event == "stage" and on_stage:
+                    on_stage(data["text"])
                 elif event == "reset" and on_reset:
                     on_reset()  # the draft so far was thrown away; a new one follows
                 elif event == "rewrite" and on_rewrite:

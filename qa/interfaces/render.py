@@ -116,3 +116,45 @@ def highlighted(console, header: str, text: str, offset: int, start: int, end: i
     else:
         body = Text(text[:a] + "\u27e6" + text[a:b] + "\u27e7" + text[b:] if b > a else text)
     console.print(body, highlight=False, soft_wrap=True)
+
+
+class LiveDraft:
+    """What a terminal shows while an answer is made, in place, until the answer replaces it: a
+    spinner with the stage the answerer has reached ("retrieving", "reading 9 sentences") from the
+    moment Enter is pressed, then the draft, dim, as the model writes it. A thrown-away draft (the
+    model re-asked) clears back to the spinner."""
+
+    def __init__(self, console, first: str = "starting") -> None:  # noqa: ANN001
+        from rich.live import Live
+        from rich.spinner import Spinner
+        from rich.text import Text
+
+        self._text = Text
+        self.spinner = Spinner("dots", text=Text(f"{first}…", style="dim"))
+        self.draft = Text(style="dim")
+        self.live = Live(self.spinner, console=console, transient=True, refresh_per_second=12)
+
+    def __enter__(self) -> LiveDraft:
+        self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.live.__exit__(*exc)
+
+    def stage(self, what: str) -> None:
+        self.spinner.update(text=self._text(f"{visible(what)}…", style="dim"))
+        if not self.draft.plain:
+            self.live.update(self.spinner, refresh=True)
+
+    def token(self, piece: str) -> None:
+        self.draft.append(piece)
+        self.live.update(self.draft, refresh=True)
+
+    def reset(self) -> None:
+        self.draft.plain = ""
+        self.live.update(self.spinner, refresh=True)
+
+
+def loading(console, what: str = "loading the model and the index"):  # noqa: ANN001, ANN201
+    """A spinner while models load (seconds, cold), so that a terminal answers Enter at once."""
+    return console.status(f"[dim]{what}…[/dim]", spinner="dots")

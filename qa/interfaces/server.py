@@ -44,7 +44,8 @@ class AskRequest(BaseModel):
     model: str | None = Field(None, description="As `qa ask --model`; default: the server's model.")
     passages: int | None = Field(None, ge=1, le=20)
     fallback: Literal["none", "extractive"] | None = None
-    stream: bool = Field(False, description="Server-sent events: `token` events (a `reset` event: the draft so far was thrown away and a new one follows), "
+    stream: bool = Field(False, description="Server-sent events: `stage` events (what the answerer starts next, e.g. \"retrieving\"), "
+                         "`token` events (a `reset` event: the draft so far was thrown away and a new one follows), "
                          "`rewrite` (with `history`), then one `answer` (or `error`).")
     history: list[HistoryTurn] | None = Field(None, max_length=10, description="Earlier turns (chat): the question is rewritten to stand alone first.")
     include_passages: bool = Field(False, description="Add the cited passages' text (`passages`).")
@@ -247,7 +248,8 @@ def create_app(service: Service, settings: Settings):  # noqa: ANN201, C901
                     question = Conversation(answerer, turns).standalone(req.question)
                     if emit and question != req.question:
                         emit("rewrite", {"standalone": question})
-                answer = answerer.ask(question, on_token=on_token)
+                on_stage = (lambda what: emit("stage", {"text": what})) if emit else None
+                answer = answerer.ask(question, on_token=on_token, on_stage=on_stage)
             except KeyboardInterrupt:
                 raise Cancelled() from None
             out = answer.to_json()
@@ -264,7 +266,7 @@ def create_app(service: Service, settings: Settings):  # noqa: ANN201, C901
 
     async def check(req: AskRequest) -> Slot:
         """Refuse what cannot be answered before it takes a place in the queue."""
-        from qa.answer.answer import clean_question
+        from qa.answer.question import clean_question
 
         s = service.settings(collection=req.collection, model=req.model, passages=req.passages, fallback=req.fallback)
         clean_question(req.question, s.max_question_chars)

@@ -95,12 +95,13 @@ class Service:
         return sorted(self._models)
 
     def ask(self, question: str, *, collection: str | None = None, model: str | None = None, passages: int | None = None,
-            fallback: str | None = None, on_token: Callable[[str], None] | None = None) -> Answer:
-        return self.answerer(collection, model, passages, fallback).ask(question, on_token=on_token)
+            fallback: str | None = None, on_token: Callable[[str], None] | None = None,
+            on_stage: Callable[[str], None] | None = None) -> Answer:
+        return self.answerer(collection, model, passages, fallback).ask(question, on_token=on_token, on_stage=on_stage)
 
     def search(self, query: str, *, collection: str | None = None, k: int | None = None) -> list[dict[str, Any]]:
         """Ranked passages with source, offsets and scores; no model involved."""
-        from qa.answer.answer import clean_question
+        from qa.answer.question import clean_question
 
         settings = self.settings(collection=collection)
         if not any(ch.isalnum() for ch in query):  # refused here in the search's own words, not a question's

@@ -134,7 +134,8 @@ def print_table(result: dict) -> None:
     for r in result["retrieval"]:
         table.add_row(f"retrieve (warm) {r['collection']}", f"p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms over {r['chunks']} chunks")
     for model, c in result.get("cold_start", {}).items():
-        table.add_row(f"cold qa ask · {model}", f"median {c['median_s']} s over {len(c['runs_s'])} runs ({', '.join(map(str, c['runs_s']))} s)")
+        first = f"; first output on a terminal {c['first_output_s']} s" if "first_output_s" in c else ""
+        table.add_row(f"cold qa ask · {model}", f"median {c['median_s']} s over {len(c['runs_s'])} runs ({', '.join(map(str, c['runs_s']))} s){first}")
     for a in result["answers"]:
         lat = a["latency_ms"]["total"]
         table.add_row(f"qa · {a['model']}", f"accuracy {a['accuracy']:.0%}, abstain recall {a['abstain_recall']:.0%}, citation precision {a['citation_precision']:.0%}, phantom {a['phantom_citations']}, p50 {lat['p50'] / 1000:.1f} s, p95 {lat['p95'] / 1000:.1f} s, cold ask {a['cold_ask_s']} s")
