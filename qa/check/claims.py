@@ -528,7 +528,14 @@ def check(claim: str, quote: str, question: str, similar: Similar | None = None,
     """Why `quote` does not state `claim` ("" when it does). `context` is the rest of the evidence
     the writer saw: a word found there but not in the quote was lent, not paraphrased. `about` is
     the quote's document name; `heading` the name the quote's section is under ("insort_left"),
-    which the quote speaks of without naming it: its words count as the quote's."""
+    which the quote speaks of without naming it: its words count as the quote's.
+
+    The checks, each a general property of "the quote states the claim", in order:
+    figures (every figure, with its unit, scale and bound, is the quote's); polarity (what either
+    negates, the other negates); comparison (a direction of change or comparison is the quote's);
+    names (every name is the quote's, in a role it gives it); roles (who did what to whom, by the
+    dependency parse); content (every other content word is the quote's, or a near synonym). What
+    each earns on the two verifier sets: evals/verifier/ablate.py, docs/evaluation.md."""
     for test in (_numbers_ok, _polarity_ok, _comparison_ok):
         why = test(claim, quote, question)
         if why:
