@@ -179,6 +179,16 @@ class Settings(BaseSettings):
         description="When no cited quote reaches `min_relevance`, ask the model whether a cited quote answers the "
         "question (one word); the answer stands on \"yes\". No effect with `model = \"none\"`.",
     )
+    # Every answer the model wrote or named, put back to it as one narrow question — do these quotes
+    # answer the question? — stands only when the probability of "yes" (against "no") reaches this.
+    # 0 turns it off (the judge above is then asked only of low-scoring quotes). Costs one short
+    # prompt per answer. No effect with `model = none`.
+    answer_judge_min: float = Field(
+        0.0,
+        description="Ask the model of every answer whether its cited quotes answer the question (one word) and "
+        "abstain when the probability of \"yes\" is below this; 0: off. No effect with `model = \"none\"`.",
+    )
+    answer_judge_quotes: int = Field(3, description="How many of an answer's quotes (the first) that judgement reads.")
     # When the verifier's rules drop a sentence only for a word its best quote lacks (a synonym
     # WordNet does not list, a phrase: "pulled out" for "backed out"), the model is asked whether
     # that quote states the sentence (one word), and the sentence stands when the probability of

@@ -307,3 +307,14 @@ def test_stages_are_told_as_they_start_on_the_free_path(make) -> None:  # noqa: 
     assert events[0] == "retrieving" and events[1].startswith("reading ")
     assert events.index("token") > 1 and "checking the draft against its sources" in events
     assert make(None).ask("Why did Kim stay in Pyongyang?", on_stage=events.append).mode == "extractive"  # no model: no reading stage
+
+
+def test_the_answer_judge_withdraws_a_free_answer_the_model_doubts(make) -> None:  # noqa: ANN001
+    model = ScriptedModel().enqueue(cite("internal issues", "Kim stayed in Pyongyang due to internal issues [{n}]."))
+    model.enqueue("No", top=[{"No": -0.05, "Yes": -3.0}])
+    a = make(model, answer_judge_min=0.3).ask("Why did Kim stay in Pyongyang?")
+    assert a.abstained and "doubts" in a.reason and len(model.prompts) == 2
+    model = ScriptedModel().enqueue(cite("internal issues", "Kim stayed in Pyongyang due to internal issues [{n}]."))
+    model.enqueue("Yes")  # no probabilities (a hosted model may give none): the word decides
+    a = make(model, answer_judge_min=0.3).ask("Why did Kim stay in Pyongyang?")
+    assert not a.abstained and a.usage["answer_p"] == 1.0

@@ -118,3 +118,20 @@ def test_stages_are_told_before_the_first_token(make) -> None:  # noqa: ANN001
     assert re.fullmatch(r"reading \d+ sentences?", stages[1]), stages
     assert events.index("token") > events.index(stages[1])
     assert stages[-1].startswith("checking")
+
+
+def test_the_answer_judge_withdraws_an_answer_the_model_doubts(make) -> None:  # noqa: ANN001
+    """With `answer_judge_min`, the named sentences go back to the model as one narrow question;
+    its probability of "yes" decides, and is kept in the usage either way."""
+    question = "How much is annual trade between Russia and North Korea worth?"
+    line = "Annual trade between Russia and North Korea is worth about $100 million."
+    doubt = [{"no": -0.1, "yes": -2.4}]
+    model = ScriptedModel().enqueue(naming("$100 million", line)).enqueue("no", top=doubt)
+    a = make(model, answer_judge_min=0.3).ask(question)
+    assert a.abstained and "doubts" in a.reason and a.usage["answer_p"] < 0.3
+    assert "$100 million" in model.prompts[1][-1]["content"] and question in model.prompts[1][-1]["content"]
+    model = ScriptedModel().enqueue(naming("$100 million", line)).enqueue("yes", top=[{"yes": -0.2, "no": -1.8}])
+    a = make(model, answer_judge_min=0.3).ask(question)
+    assert not a.abstained and a.usage["answer_p"] > 0.7
+    model = ScriptedModel().enqueue(naming("$100 million", line))
+    assert not make(model).ask(question).abstained and len(model.prompts) == 1  # off by default: no second call

@@ -167,6 +167,10 @@ class Answerer:
             clock.lap("judge")
         if not (relevant or judged):
             return self._abstain(question, clock, "the sentences the model named do not bear on the question", passages, draft, checked)
+        if self.settings.answer_judge_min > 0:
+            doubt, draft = self._doubted(question, quotes, clock, draft)
+            if doubt:
+                return self._abstain(question, clock, doubt, passages, draft, checked)
         text, citations = self._complete_sources(text, citations, ranked)
         citations = [self.retriever.locate(c) for c in citations]
         notes = [] if worded else ["the model's own wording is not stated by the sentences it named: they are quoted instead"]
@@ -227,6 +231,10 @@ class Answerer:
             judged, spent = self._judged(question, checked.citations)
             draft = replace(draft, usage=_summed(draft.usage, spent))  # the answer's cost, whatever it said
             clock.lap("judge")
+        if (relevant or judged) and self.settings.answer_judge_min > 0:
+            doubt, draft = self._doubted(question, checked.citations, clock, draft)
+            if doubt:
+                return self._abstain(question, clock, doubt, passages, draft, checked)
         if relevant or judged:
             text, citations = self._complete_sources(checked.text, checked.citations, ranked)
             citations = [self.retriever.locate(c) for c in citations]
@@ -273,6 +281,25 @@ class Answerer:
         """Does some cited quote bear on the question itself (the evidence ranking's score)?
         Guards against the small-model move of answering a nearby question from true sentences."""
         return max((_span_score(c, ranked, fit=False) for c in citations), default=0.0) >= self.settings.min_relevance
+
+    def _doubted(self, question: str, citations: list[Citation], clock: _Clock, draft: Draft) -> tuple[str, Draft]:
+        """Why the answer should not stand ("" when it should): the model's probability that its
+        quotes, read together, answer the question, below `answer_judge_min`. A small model names
+        or writes something for nearly every question; asked the one narrow question — do these
+        sentences answer it? — its yes and no carry a usable probability. The probability is kept
+        in the answer's usage (`answer_p`) whatever it decides."""
+        clock.tell("asking the model whether the quotes answer the question")
+        quote = " ".join(c.quote for c in citations[: self.settings.answer_judge_quotes])
+        try:
+            reply = self._complete(build_judge_messages(question, quote), None, max_tokens=1)
+        except EndpointDown:
+            return "", draft
+        p = yes_probability(getattr(self.model, "last_top", None), reply.text)
+        draft = replace(draft, usage=_summed(draft.usage, reply.usage) | {"answer_p": round(p, 4)})
+        clock.lap("judge")
+        if p < self.settings.answer_judge_min:
+            return f"the model doubts that the quoted sentences answer the question (P(yes) {p:.2f} < {self.settings.answer_judge_min:g})", draft
+        return "", draft
 
     def _judged(self, question: str, citations: list[Citation]) -> tuple[bool, dict[str, float]]:
         """The model's word on whether a cited quote answers the question, asked only when the
@@ -340,6 +367,17 @@ def abstain_probability(logprobs: list[tuple[str, float]]) -> float | None:
         if len(text.strip()) >= len(want):
             return math.exp(total) if text.strip().lower().startswith(want.lower()) else None
     return None
+
+
+def yes_probability(top: list[dict[str, float]] | None, reply: str) -> float:
+    """P(yes) / (P(yes) + P(no)) at the reply's first token, from the likeliest tokens there; from
+    the word itself (1 or 0) when the model reports no probabilities (a hosted one may not)."""
+    first = top[0] if top else {}
+    yes = sum(math.exp(lp) for tok, lp in first.items() if tok.strip().lower() == "yes")
+    no = sum(math.exp(lp) for tok, lp in first.items() if tok.strip().lower() == "no")
+    if yes + no > 0:
+        return yes / (yes + no)
+    return 1.0 if reply.strip().lower().startswith("yes") else 0.0
 
 
 def _span_score(c: Citation, ranked: list[Pick], fit: bool = True) -> float:

@@ -30,7 +30,8 @@ class Model(Protocol):
     ) -> str:
         """The reply (temperature 0: same input, same output), passing each piece to `on_token` as it
         is generated. Ctrl-C stops generation and raises KeyboardInterrupt. A model may also set
-        `last_usage` (token counts, timings) and `last_logprobs` ([(token, logprob)] of the reply).
+        `last_usage` (token counts, timings), `last_logprobs` ([(token, logprob)] of the reply) and
+        `last_top` ([{token: logprob}] of the likeliest tokens at each position).
         `grammar` (GBNF) constrains the reply where the model can; one that cannot ignores it, and
         the caller parses the reply leniently."""
         ...
@@ -104,6 +105,10 @@ PACKAGED = {
 }
 
 
+# How many of the likeliest tokens llama.cpp reports at each position: enough to weigh "yes"
+# against "no" in their spellings (" yes", "Yes", "YES"), few enough to cost nothing.
+TOP_LOGPROBS = 8
+
 _native_stderr_redirected = False
 
 
@@ -149,19 +154,23 @@ class LlamaCppModel:
         self._server = xlc.Server(params)
         self._lock = threading.Lock()
         self.last_usage: dict[str, float] = {}
-        # (token, log-probability) of the last reply, in order: how sure the model was of it.
+        # (token, log-probability) of the last reply, in order: how sure the model was of it; and
+        # at each position the most likely tokens ({token: log-probability}), chosen or not.
         self.last_logprobs: list[tuple[str, float]] = []
+        self.last_top: list[dict[str, float]] = []
 
     def generate(
         self, messages: list[dict[str, str]], max_tokens: int, on_token: Callable[[str], None] | None = None, grammar: str | None = None
     ) -> str:
         """Runs llama.cpp on this thread: its callback is where tokens arrive and where a pending
         Ctrl-C is noticed (returning True from the callback stops generation)."""
-        request = {"messages": messages, "max_tokens": max_tokens, "temperature": 0.0, "stream": True, "seed": 0, "logprobs": True, "cache_prompt": True}
+        request = {"messages": messages, "max_tokens": max_tokens, "temperature": 0.0, "stream": True, "seed": 0, "logprobs": True,
+                   "top_logprobs": TOP_LOGPROBS, "cache_prompt": True}
         if grammar:
             request["grammar"] = grammar
         pieces: list[str] = []
         self.last_logprobs = []
+        self.last_top = []
         state: dict = {"cancel": False, "error": None}
 
         def on_chunk(chunk: dict) -> bool:
@@ -172,6 +181,7 @@ class LlamaCppModel:
                 for choice in chunk.get("choices", []):
                     for lp in (choice.get("logprobs") or {}).get("content") or []:
                         self.last_logprobs.append((lp.get("token", ""), float(lp.get("logprob", 0.0))))
+                        self.last_top.append({t.get("token", ""): float(t.get("logprob", 0.0)) for t in lp.get("top_logprobs") or []})
                     piece = (choice.get("delta") or {}).get("content")
                     if piece:
                         pieces.append(piece)
@@ -220,16 +230,18 @@ class ScriptedModel:
 
     def __init__(self, name: str = "scripted") -> None:
         self.name = name
-        self.queue: list[tuple[Reply, list[tuple[str, float]]]] = []
+        self.queue: list[tuple[Reply, list[tuple[str, float]], list[dict[str, float]]]] = []
         self.prompts: list[list[dict[str, str]]] = []
         self.grammars: list[str | None] = []
         self.last_usage: dict[str, float] = {}
         self.last_logprobs: list[tuple[str, float]] = []
+        self.last_top: list[dict[str, float]] = []
 
-    def enqueue(self, reply: Reply, logprobs: list[tuple[str, float]] | None = None) -> ScriptedModel:
+    def enqueue(self, reply: Reply, logprobs: list[tuple[str, float]] | None = None, top: list[dict[str, float]] | None = None) -> ScriptedModel:
         """Queue a reply — text, an exception to raise, or a function of the messages (to cite a
-        snippet by the number the prompt gave it) — with the token log-probabilities to report."""
-        self.queue.append((reply, logprobs or []))
+        snippet by the number the prompt gave it) — with the token log-probabilities to report
+        (`logprobs`, of the reply's tokens; `top`, the likeliest tokens at each position)."""
+        self.queue.append((reply, logprobs or [], top or []))
         return self
 
     def generate(
@@ -239,7 +251,7 @@ class ScriptedModel:
         self.grammars.append(grammar)
         if not self.queue:
             raise AssertionError("ScriptedModel: no reply queued")
-        reply, self.last_logprobs = self.queue.pop(0)
+        reply, self.last_logprobs, self.last_top = self.queue.pop(0)
         if isinstance(reply, Exception):
             raise reply
         if callable(reply):

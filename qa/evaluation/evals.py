@@ -133,14 +133,17 @@ def _source_text(source: str, cache: dict[str, str]) -> str | None:
 def lost_at(g: Gold, a: Answer, correct: bool) -> str:
     """Which stage lost a missed answerable question: "retrieval" (the facts were not in the
     passages given to the model), "threshold" (abstained before the model was asked), "model" (the
-    draft lacked the facts or said "not found"), "verification" (the draft had them, the final answer
-    not), or "extractive" (no model, or its fallback, picked the wrong sentences)."""
+    draft lacked the facts or said "not found"), "decision" (an answer was made, then withdrawn on the
+    model's doubt that its quotes answer the question), "verification" (the draft had them, the final
+    answer not), or "extractive" (no model, or its fallback, picked the wrong sentences)."""
     if correct or not g.answerable:
         return ""
     if not all(matches(" ".join(p.text for p in a.passages), grp) for grp in g.facts):
         return "retrieval"
     if a.mode == "abstained" and not a.draft:
         return "threshold" if a.model != "none" else "extractive"
+    if a.mode == "abstained" and "answer_p" in a.usage:
+        return "decision"  # the model wrote an answer, then doubted that its quotes answer the question
     if a.draft and all(matches(a.draft, grp) for grp in g.facts):
         return "verification"
     if a.draft:
@@ -202,7 +205,7 @@ def summarise(rows: list[Row], k: int) -> dict:
         "multi_source": sum(r.cited_all is not None for r in rows),
         "multi_source_complete": round(sum(bool(r.cited_all) for r in rows) / multi, 3) if (multi := sum(r.cited_all is not None for r in rows)) else None,
         "wrong_answers": sum(bool(r.wrong) for r in rows),
-        "lost_at": {stage: n for stage in ("retrieval", "threshold", "model", "verification", "extractive") if (n := sum(r.lost_at == stage for r in rows))},
+        "lost_at": {stage: n for stage in ("retrieval", "threshold", "model", "decision", "verification", "extractive") if (n := sum(r.lost_at == stage for r in rows))},
         "draft_phantom_citations": sum(r.draft_phantom for r in rows),
         f"recall@{k}": round(sum(x is not None for x in ranks) / max(1, len(ranks)), 3),
         "mrr": round(sum(1.0 / x for x in ranks if x) / max(1, len(ranks)), 3),
