@@ -81,3 +81,13 @@ def test_only_the_calling_thread_is_refused() -> None:
     assert got and got[0].__name__ == name
     sys.modules.pop(name, None)
     assert importlib.import_module(name).__name__ == name
+
+
+def test_the_bench_sees_the_first_thing_drawn_on_a_terminal(seeded: Path) -> None:
+    """`qa bench`'s first-output figure: a `qa ask` in a pseudo-terminal draws its spinner, and the
+    bench stops it there (the time itself is the benchmark's to print, not this test's)."""
+    import os
+
+    from qa.evaluation.cold import first_output_seconds
+
+    assert first_output_seconds(Path(os.environ["QA_HOME"]), "default", "none", "Why did Kim skip Moscow?") > 0
