@@ -46,7 +46,7 @@ def test_terminal_chat_follow_up_show_cancel_exit(seeded: Path) -> None:
     try:
         child.expect_exact(PROMPT)
         child.sendline("Who invited Kim Jong-un to Moscow?")
-        child.expect(r"reading \d+ sentences?…")  # the status line, before the first token
+        child.expect(r"reading \d+ (?:sentences?|passages?)…")  # the status line, before the first token
         child.expect_exact("Sources")
         assert "Putin" in child.before
         child.expect_exact(PROMPT)
