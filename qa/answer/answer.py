@@ -161,7 +161,7 @@ class Answerer:
         relevant = self._relevant(quotes, ranked)
         judged = False
         if not relevant and self.settings.relevance_judge:
-            clock.tell("asking the model whether the quotes answer the question")
+            clock.tell(_JUDGING)
             judged, spent = self._judged(question, quotes)
             draft = replace(draft, usage=_summed(draft.usage, spent))
             clock.lap("judge")
@@ -227,7 +227,7 @@ class Answerer:
         relevant = answers and self._relevant(checked.citations, ranked)
         judged = False
         if answers and not relevant and self.model is not None and self.settings.relevance_judge:
-            clock.tell("asking the model whether the quotes answer the question")
+            clock.tell(_JUDGING)
             judged, spent = self._judged(question, checked.citations)
             draft = replace(draft, usage=_summed(draft.usage, spent))  # the answer's cost, whatever it said
             clock.lap("judge")
@@ -288,7 +288,7 @@ class Answerer:
         or writes something for nearly every question; asked the one narrow question — do these
         sentences answer it? — its yes and no carry a usable probability. The probability is kept
         in the answer's usage (`answer_p`) whatever it decides."""
-        clock.tell("asking the model whether the quotes answer the question")
+        clock.tell(_JUDGING)
         quote = " ".join(c.quote for c in citations[: self.settings.answer_judge_quotes])
         try:
             reply = self._complete(build_judge_messages(question, quote), None, max_tokens=1)
@@ -451,6 +451,9 @@ def _judged_note(checked: Verified) -> str:
     if not checked.judged:
         return ""
     return f"{checked.judged} sentence(s) kept on the model's judgement that the quote states them (a word of theirs is not the quote's)"
+
+
+_JUDGING = "asking the model whether the quotes answer the question"  # the stage of both judges
 
 
 def _count(evidence: list[Passage], grouped: bool) -> str:
