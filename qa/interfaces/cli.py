@@ -466,7 +466,8 @@ def bench(
     docs: Annotated[int, typer.Option(help="Files from /usr/share/doc/*/copyright for the large-corpus ingest (0: skip).")] = 3000,
     out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path("reports/bench.json"),
     scale: Annotated[str, typer.Option(help="Scale run: one collection in a Chroma server grown through these sizes in real text files, e.g. 2000,5000 ('': skip).")] = "",
-    scale_remote: Annotated[int, typer.Option(help="Scale run: files also ingested through a local OpenAI-compatible embedding server (0: skip).")] = 500,
+    scale_embedder: Annotated[str, typer.Option(help="Scale run: what embeds the grown collection: 'local' (in the ingest process) or 'remote' (a local OpenAI-compatible embedding server the run starts).")] = "local",
+    scale_compare: Annotated[int, typer.Option(help="Scale run: the first N files also ingested with the other embedder, into a second collection (0: skip).")] = 500,
     scale_bytes: Annotated[int, typer.Option(help="Scale run: cut each file to its first N bytes (bounds the embedding time).")] = 1200,
     scale_only: Annotated[bool, typer.Option("--scale-only", help="Run only the scale benchmark (no answers, no peer).")] = False,
     scale_out: Annotated[Path, typer.Option(help="Where to write the scale results.")] = Path("reports/bench-scale.json"),
@@ -488,7 +489,7 @@ def bench(
             sizes = [int(s) for s in scale.split(",") if s.strip()]
         except ValueError:
             raise QAError(f"--scale {scale!r}: give sizes in files, e.g. 2000,5000") from None
-        run_scale(sizes, scale_bytes, scale_out, scale_remote)
+        run_scale(sizes, scale_bytes, scale_out, scale_compare, scale_embedder)
     if scale_only:
         return
     from qa.evaluation.bench.answers import run

@@ -160,25 +160,41 @@ def _rss_now_mb() -> float:
 
 
 def _retrieval_here(rounds: int) -> None:
-    """In the child: open the collection, load the query embedder, then time BM25's build (the
-    first query's BM25 step) apart from the warm queries."""
+    """In the child: open the collection, load the query embedder, then time BM25 three ways apart
+    from the warm queries: built from the store (what the first process after an ingest pays: every
+    chunk paged out of Chroma and stemmed), written to the on-disk cache, and read back from it (what
+    every later process pays)."""
     import json
 
+    from qa.answer import bm25
     from qa.answer.retrieve import Retriever
-    from qa.config import load_settings
+    from qa.config import load_settings, qa_home
 
     r = Retriever(load_settings())
     r.embedder.embed(["warm up"])
+    snap = r._snap
     before = _rss_now_mb()
     t0 = time.perf_counter()
-    r._bm25_index(r._snap)
-    bm25_s = time.perf_counter() - t0
+    index, rows = bm25.build(snap.corpus, snap.live)
+    build_s = time.perf_counter() - t0
     after = _rss_now_mb()
+    folder = bm25.cache_folder(qa_home(), r.store.location, snap.corpus, snap.live)
     t0 = time.perf_counter()
-    r.retrieve(SCALE_QUESTIONS[0])
+    bm25.save(folder, index, rows)
+    save_s = time.perf_counter() - t0
+    cache_mb = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6
+    del index, rows
+    t0 = time.perf_counter()
+    loaded = bm25.load(folder)
+    load_s = time.perf_counter() - t0
+    assert loaded is not None, "the BM25 cache just written could not be read"
+    del loaded
+    t0 = time.perf_counter()
+    r.retrieve(SCALE_QUESTIONS[0])  # reads the cache again, into the snapshot
     first = time.perf_counter() - t0
     times = _warm_query_ms(r, SCALE_QUESTIONS, rounds)
-    print(json.dumps({"chunks": r.corpus.chunks.count(), "bm25_build_s": round(bm25_s, 2), "bm25_rss_mb": round(after - before, 1),
+    print(json.dumps({"chunks": r.corpus.chunks.count(), "bm25_build_s": round(build_s, 2), "bm25_rss_mb": round(after - before, 1),
+                      "bm25_save_s": round(save_s, 2), "bm25_cache_mb": round(cache_mb, 1), "bm25_load_s": round(load_s, 2),
                       "rss_mb": round(after), "first_query_s": round(first, 2),
                       "p50_ms": round(pct(times, 0.5), 1), "p95_ms": round(pct(times, 0.95), 1), "queries": len(times)}))
 
@@ -209,49 +225,59 @@ def start_embed_server(threads: int = 0) -> tuple[subprocess.Popen, str]:
     return proc, line.split(" at ")[1].strip()
 
 
-def scale(sizes: list[int], max_bytes: int = 1200, remote_files: int = 500) -> dict:
+def scale(sizes: list[int], max_bytes: int = 1200, compare_files: int = 500, embedder: str = "local") -> dict:
     """The scale benchmark, against a Chroma server: one collection grown through `sizes` (files)
-    with the local embedder, retrieval measured at each size in a fresh process; then the first
-    `remote_files` files through qa's OpenAI-compatible embedding server (the protocol path)."""
+    with `embedder` — "local" (in the ingest process) or "remote" (qa's OpenAI-compatible embedding
+    server, so the protocol path is what grows it) — retrieval measured at each size in a fresh
+    process; then the first `compare_files` files ingested with the other embedder into a second
+    collection, for its speed on the same text."""
     import platform
     import shutil
 
+    if embedder not in ("local", "remote"):
+        raise QAError(f"--scale-embedder {embedder!r}: local or remote")
     sizes = sorted(sizes)
     corpus, about = scale_corpus(sizes[-1], max_bytes)
     result: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-                               f"load average {os.getloadavg()[0]:.1f} at start", "corpus": about, "ingest": [], "retrieval": []}
+                               f"load average {os.getloadavg()[0]:.1f} at start", "corpus": about, "embedder": embedder,
+                    "ingest": [], "retrieval": []}
     home = Path(tempfile.mkdtemp(prefix="qa-bench-scale-home-"))
     from qa.config import qa_home
 
     if (qa_home() / "embed").is_dir():  # reuse the ONNX export: its one-off build is not ingest speed
         (home / "embed").symlink_to(qa_home() / "embed")
+    embed_server = None
     try:
         steps = _steps(corpus, sizes)
         server, url = start_chroma_server(home / "server")
-        env = {"QA_CHROMA_URL": url}
+        local = {"QA_CHROMA_URL": url}
+        remote: dict[str, str] = {}
+        if embedder == "remote" or compare_files:
+            embed_server, eurl = start_embed_server()
+            remote = local | {"QA_EMBED_MODEL": "openai:all-MiniLM-L6-v2", "QA_EMBED_BASE_URL": eurl}
+        grow, other = (local, remote) if embedder == "local" else (remote, local)
+        other_name = "remote" if embedder == "local" else "local"
         try:
             for size, step in zip(sizes, steps):
-                result["ingest"].append(scale_ingest(f"local, {size} files", step, home, env, server.pid) | {"size_files": size})
-                result["retrieval"].append(scale_retrieval(f"{size} files", home, env))
+                result["ingest"].append(scale_ingest(f"{embedder}, {size} files", step, home, grow, server.pid) | {"size_files": size})
+                result["retrieval"].append(scale_retrieval(f"{size} files", home, grow))
                 result["ingest"][-1]["load_average"] = round(os.getloadavg()[0], 1)
-            if remote_files:
-                sub = corpus / "remote"
+            if compare_files:
+                sub = corpus / "compare"
                 sub.mkdir()
-                for f in sorted(steps[0].iterdir())[:remote_files]:
+                for f in sorted(steps[0].iterdir())[:compare_files]:
                     (sub / f.name).symlink_to(f)
-                embedder, eurl = start_embed_server()
-                try:
-                    remote = env | {"QA_EMBED_MODEL": "openai:all-MiniLM-L6-v2", "QA_EMBED_BASE_URL": eurl, "QA_COLLECTION": "scale-remote"}
-                    result["ingest"].append(scale_ingest(f"remote, {len(list(sub.iterdir()))} files", sub, home, remote, server.pid))
-                    result["ingest"][-1]["load_average"] = round(os.getloadavg()[0], 1)
-                finally:
-                    embedder.terminate()
-                    embedder.wait(timeout=30)
+                other = other | {"QA_COLLECTION": "scale-compare"}
+                result["ingest"].append(scale_ingest(f"{other_name}, {len(list(sub.iterdir()))} files", sub, home, other, server.pid))
+                result["ingest"][-1]["load_average"] = round(os.getloadavg()[0], 1)
             result["server_store_mb"] = round(sum(f.stat().st_size for f in (home / "server").rglob("*") if f.is_file()) / 1e6, 1)
         finally:
             server.terminate()
             server.wait(timeout=30)
     finally:
+        if embed_server is not None:
+            embed_server.terminate()
+            embed_server.wait(timeout=30)
         shutil.rmtree(home, ignore_errors=True)
         shutil.rmtree(corpus, ignore_errors=True)
     return result
@@ -260,14 +286,16 @@ def scale(sizes: list[int], max_bytes: int = 1200, remote_files: int = 500) -> d
 # -- orchestration and tables of `qa bench` (the CLI only parses its flags) ---------------------
 
 
-def run_scale(sizes: list[int], max_bytes: int, out: Path, remote_files: int = 500) -> None:
+def run_scale(sizes: list[int], max_bytes: int, out: Path, compare_files: int = 500, embedder: str = "local") -> None:
     """`qa bench --scale N[,N...]`: the scale run, its tables, and its JSON."""
     from rich.console import Console
     from rich.table import Table
 
     err = Console(stderr=True)
-    err.print(f"[bold]scale[/bold] {', '.join(map(str, sizes))} files into a Chroma server; {remote_files} through an embedding server")
-    res = scale(sizes, max_bytes, remote_files)
+    other = "the local embedder" if embedder == "remote" else "an embedding server"
+    err.print(f"[bold]scale[/bold] {', '.join(map(str, sizes))} files into a Chroma server ({embedder} embedder); "
+              f"{compare_files} also through {other}")
+    res = scale(sizes, max_bytes, compare_files, embedder)
     write(res, out)
     c = res["corpus"]
     table = Table(title=f"qa bench --scale · {c['files']} files ({c['bytes'] / 1e6:.1f} MB) · {res['machine']}")
@@ -283,10 +311,10 @@ def run_scale(sizes: list[int], max_bytes: int, out: Path, remote_files: int = 5
         )
     Console().print(table)
     table = Table(title="retrieval in a fresh process, by collection size")
-    for col in ("size", "chunks", "BM25 build", "BM25 memory", "first query", "warm p50 / p95"):
+    for col in ("size", "chunks", "BM25 build (from the store)", "BM25 memory", "BM25 cache: size / load", "first query", "warm p50 / p95"):
         table.add_column(col)
     for r in res["retrieval"]:
-        table.add_row(r["mode"], str(r["chunks"]), f"{r['bm25_build_s']} s", f"{r['bm25_rss_mb']} MB", f"{r['first_query_s']} s",
-                      f"{r['p50_ms']} / {r['p95_ms']} ms")
+        table.add_row(r["mode"], str(r["chunks"]), f"{r['bm25_build_s']} s", f"{r['bm25_rss_mb']} MB",
+                      f"{r['bm25_cache_mb']} MB / {r['bm25_load_s']} s", f"{r['first_query_s']} s", f"{r['p50_ms']} / {r['p95_ms']} ms")
     Console().print(table)
     err.print(f"wrote {out}")
