@@ -6,6 +6,13 @@ P(yes) is below a threshold is exactly what a run at that threshold does (llama.
 jitter aside). Choose the threshold on a dev split; read the others at that threshold only.
 
     python evals/answer_judge.py reports/answer-judge-seeds-dev.json
+
+Runs recorded before the judge also read the extractive fallback's quotes have no `answer_p` on
+fallback rows. `--fill` asks it of them after the fact, exactly as the answerer now does (the same
+prompt over the first `answer_judge_quotes` quotes, which a fallback answer's text holds verbatim,
+each followed by its marker), and writes the report back with those rows' `answer_p` added:
+
+    python evals/answer_judge.py --fill reports/answer-judge-seeds-dev.json
 """
 
 from __future__ import annotations
@@ -33,7 +40,37 @@ def curve(rows: list[dict]) -> list[dict]:
     return out
 
 
+def fill(path: str) -> None:
+    """Adds `answer_p` to the fallback rows of one recorded run (the default model, loaded once)."""
+    import re
+
+    from qa.answer.answer import yes_probability
+    from qa.answer.models import load_model
+    from qa.answer.prompt import build_judge_messages
+    from qa.config import load_settings
+
+    settings = load_settings()
+    model = load_model(settings.model, settings)
+    report = json.load(open(path, encoding="utf-8"))
+    filled = 0
+    for r in report["rows"]:
+        if r.get("mode") != "fallback-extractive" or "answer_p" in (r.get("usage") or {}):
+            continue
+        quotes = [q.strip() for q in re.split(r" ?\[\d+\]", r["answer"]) if q.strip()][: settings.answer_judge_quotes]
+        reply = model.generate(build_judge_messages(r["question"], " ".join(quotes)), max_tokens=1)
+        r.setdefault("usage", {})["answer_p"] = round(yes_probability(getattr(model, "last_top", None), reply), 4)
+        r["answer_p_filled"] = True
+        filled += 1
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=1, ensure_ascii=False)
+    print(f"{path}: P(yes) asked of {filled} fallback answers")
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--fill"]:
+        for path in sys.argv[2:]:
+            fill(path)
+        return
     for path in sys.argv[1:]:
         rows = json.load(open(path, encoding="utf-8"))["rows"]
         print(f"{path}: {len(rows)} questions, {sum(r['answerable'] for r in rows)} answerable")

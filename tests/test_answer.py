@@ -227,6 +227,18 @@ def test_unsupported_draft_falls_back_to_extractive(make) -> None:  # noqa: ANN0
     assert a.draft.startswith("Kim flew") and "nothing the model wrote" in a.reason
 
 
+def test_the_answer_judge_also_reads_the_fallback_quotes(make) -> None:  # noqa: ANN001
+    """The extractive fallback quotes sentences the model did not choose: the same narrow question
+    (do these answer it?) decides whether they stand, and the abstention says both reasons."""
+    model = ScriptedModel().enqueue("Kim flew to Moscow on an airplane [1].").enqueue("No", top=[{"No": -0.05, "Yes": -3.0}])
+    a = make(model, override_score=0.3, answer_judge_min=0.3).ask("Why did Kim decide to stay in Pyongyang?")
+    assert a.abstained and "nothing the model wrote" in a.reason and "doubts" in a.reason and a.usage["answer_p"] < 0.3
+    assert "internal issues" in model.prompts[1][-1]["content"]  # the judge read the fallback's quote
+    model = ScriptedModel().enqueue("Kim flew to Moscow on an airplane [1].").enqueue("Yes", top=[{"Yes": -0.05, "No": -3.0}])
+    a = make(model, override_score=0.3, answer_judge_min=0.3).ask("Why did Kim decide to stay in Pyongyang?")
+    assert a.mode == "fallback-extractive" and a.usage["answer_p"] > 0.9
+
+
 def test_unsupported_draft_and_weak_evidence_abstains(make) -> None:  # noqa: ANN001
     model = ScriptedModel()
     answerer = make(model, override_score=0.99)

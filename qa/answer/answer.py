@@ -331,6 +331,10 @@ class Answerer:
             cite = Citation(n, pick.passage.source, pick.start, pick.end, pick.text, round(pick.score, 3), pick.passage)
             citations.append(self.retriever.locate(cite))
             parts.append(f"{pick.text} [{n}]")
+        if draft is not None and self.settings.answer_judge_min > 0:  # the model's fallback: judged like its own answers
+            doubt, draft = self._doubted(question, citations, clock, draft)
+            if doubt:
+                return self._abstain(question, clock, f"{why}; {doubt}" if why else doubt, passages, draft, checked)
         reason = f"{why}; showing the evidence sentences that answer it best" if why else ""
         return Answer(
             question, " ".join(parts), False, citations, model or self.model_name, clock.done(), mode, reason,
