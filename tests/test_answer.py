@@ -237,6 +237,7 @@ def test_the_answer_judge_also_reads_the_fallback_quotes(make) -> None:  # noqa:
     model = ScriptedModel().enqueue("Kim flew to Moscow on an airplane [1].").enqueue("Yes", top=[{"Yes": -0.05, "No": -3.0}])
     a = make(model, override_score=0.3, answer_judge_min=0.3).ask("Why did Kim decide to stay in Pyongyang?")
     assert a.mode == "fallback-extractive" and a.usage["answer_p"] > 0.9
+    assert a.usage["generations"] == 2 == len(model.prompts)  # usage counts the prompts an answer cost
 
 
 def test_unsupported_draft_and_weak_evidence_abstains(make) -> None:  # noqa: ANN001

@@ -50,6 +50,10 @@ def test_eval_meets_thresholds(gold: str, seeded: Path, tmp_path: Path) -> None:
         assert llm[key] >= floor, f"{gold}: {key} {llm[key]} < {floor}"
     assert llm["phantom_citations"] == 0 and llm["wrong_answers"] == 0, llm
     assert llm["accuracy"] - none["accuracy"] >= margin, f"{gold}: LLM {llm['accuracy']} vs extractive {none['accuracy']}"
+    # every question is counted once by the prompts it cost; `--model none` costs none
+    assert sum(llm["generations"].values()) == llm["questions"] and none["generations"] == {"0": none["questions"]}
+    answered = llm["questions"] - llm["false_abstentions"] - round(llm["abstain_recall"] * llm["unanswerable"])
+    assert sum(int(n) * c for n, c in llm["generations"].items()) >= answered, llm["generations"]  # an answer costs a prompt
 
 
 def test_news_extractive_gate(seeded: Path) -> None:

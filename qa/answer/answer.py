@@ -214,7 +214,7 @@ class Answerer:
             text = self.model.generate(messages, max_tokens or self.settings.max_answer_tokens, on_token)
         else:
             text = self.model.generate(messages, max_tokens or self.settings.max_answer_tokens, on_token, grammar=grammar)
-        usage = dict(getattr(self.model, "last_usage", {}) or {})
+        usage = dict(getattr(self.model, "last_usage", {}) or {}) | {"generations": 1}  # summed per answer: how many prompts it cost
         return Draft(text.strip(), usage, list(getattr(self.model, "last_logprobs", []) or []))
 
     # -- decide ---------------------------------------------------------------------------------

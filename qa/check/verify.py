@@ -282,7 +282,7 @@ def model_judge(model, min_probability: float, usage: dict[str, float] | None = 
         except EndpointDown:  # the rules' word stands
             return False
         if usage is not None:
-            for k, v in (getattr(model, "last_usage", {}) or {}).items():
+            for k, v in ((getattr(model, "last_usage", {}) or {}) | {"generations": 1}).items():
                 usage[k] = usage.get(k, 0) + v
         logprobs = list(getattr(model, "last_logprobs", []) or [])
         sure = math.exp(logprobs[0][1]) if logprobs else 1.0

@@ -15,6 +15,7 @@ import os
 import platform
 import re
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
@@ -212,6 +213,8 @@ def summarise(rows: list[Row], k: int) -> dict:
         "latency_ms": stages,
         "prompt_tokens": int(sum(r.usage.get("prompt_tokens", 0) for r in rows)),
         "completion_tokens": int(sum(r.usage.get("completion_tokens", 0) for r in rows)),
+        # prompts the model read per question ({count: questions}): each is a prompt's reading time
+        "generations": {str(n): c for n, c in sorted(Counter(int(r.usage.get("generations", 0)) for r in rows).items())},
     }
 
 
@@ -258,6 +261,7 @@ def markdown(rows: list[Row], summary: dict, gold_path: str) -> str:
         f"| latency p50/p95 generate | {lat['generate']['p50']:.0f} / {lat['generate']['p95']:.0f} ms |",
         f"| latency p50/p95 total | {lat['total']['p50']:.0f} / {lat['total']['p95']:.0f} ms |",
         f"| tokens (prompt / completion) | {summary['prompt_tokens']} / {summary['completion_tokens']} |",
+        f"| model calls per question (calls: questions) | {', '.join(f'{n}: {c}' for n, c in summary.get('generations', {}).items()) or 'n/a'} |",
         "",
         "| id | type | result | lost at | missing | answer |",
         "|---|---|---|---|---|---|",

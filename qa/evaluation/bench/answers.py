@@ -112,7 +112,7 @@ def run(models: str, peer_model: str, gold: Path, limit: int, docs: int, out: Pa
             rows, summary = evals.run(Answerer(settings, Retriever(settings), load_model(name, settings)), gold_rows)
             result["answers"].append({"system": "qa", "model": name, "cold_ask_s": cold, **{k: summary[k] for k in (
                 "accuracy", "abstain_precision", "abstain_recall", "citation_precision", "phantom_citations", "latency_ms",
-                "prompt_tokens", "completion_tokens")}})
+                "prompt_tokens", "completion_tokens", "generations", "questions")}})
         if peer_model:
             err.print(f"[bold]peer[/bold] LlamaIndex CitationQueryEngine with {peer_model}")
             prow = peer(corpus, gold_rows, peer_model)
@@ -139,6 +139,10 @@ def print_table(result: dict) -> None:
     for a in result["answers"]:
         lat = a["latency_ms"]["total"]
         table.add_row(f"qa · {a['model']}", f"accuracy {a['accuracy']:.0%}, abstain recall {a['abstain_recall']:.0%}, citation precision {a['citation_precision']:.0%}, phantom {a['phantom_citations']}, p50 {lat['p50'] / 1000:.1f} s, p95 {lat['p95'] / 1000:.1f} s, cold ask {a['cold_ask_s']} s")
+        if a.get("questions") and a.get("generations"):
+            n = a["questions"]
+            calls = ", ".join(f"{k}: {v}" for k, v in a["generations"].items())
+            table.add_row(f"qa · {a['model']} · per question", f"prompt tokens {a['prompt_tokens'] / n:.0f}, completion tokens {a['completion_tokens'] / n:.0f}, model calls (calls: questions) {calls}")
     if "peer" in result:
         p = result["peer"]
         table.add_row(f"peer · {p['model']}", f"accuracy {p['accuracy']:.0%}, abstain recall {p['abstain_recall']:.0%}, citation precision {p['citation_precision']:.0%}, phantom {p['phantom_citations']}, p50 {p['p50_ms'] / 1000:.1f} s, p95 {p['p95_ms'] / 1000:.1f} s")
