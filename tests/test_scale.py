@@ -237,7 +237,7 @@ def test_another_machine_asks_with_nothing_local(tmp_path: Path, monkeypatch: py
 
     r = Retriever(load_settings())
     assert r.retrieve("Morgulov Pyongyang").passages  # forces the BM25 index, paged out of the server
-    assert len(r._bm25_ids) == sum(rec.chunks for rec in r.corpus.file_records().values())
+    assert len(r._snap.bm25_rows) == sum(rec.chunks for rec in r.corpus.file_records().values())
 
 
 def test_a_reader_never_sees_part_of_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -246,7 +246,7 @@ def test_a_reader_never_sees_part_of_a_file(tmp_path: Path, monkeypatch: pytest.
     all of every committed one; once the ingest ends, all of every file."""
     import qa.index.ingest as ingest_mod
     from qa.index.ingest import ingest
-    from qa.answer.retrieve import Retriever
+    from qa.answer.retrieve import Retriever, _passage
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -283,8 +283,8 @@ def test_a_reader_never_sees_part_of_a_file(tmp_path: Path, monkeypatch: pytest.
         reader = Retriever(settings)
         reader._bm25_index(reader._snap)
         seen: dict[str, int] = {}
-        for cid in reader._bm25_ids:
-            src = reader._snap.bm25_rows[cid].source
+        for row in reader._snap.bm25_rows:
+            src = _passage(*row).source
             seen[src] = seen.get(src, 0) + 1
         assert seen == {_shown(f): r.chunks for f, r in records.items()}  # ...none of it is visible
         text = Path(second).read_text(encoding="utf-8")
@@ -297,7 +297,7 @@ def test_a_reader_never_sees_part_of_a_file(tmp_path: Path, monkeypatch: pytest.
     assert stored < Store(settings).open(settings.collection).file_records()[second].chunks  # it really was half
     reader = Retriever(settings)
     reader._bm25_index(reader._snap)
-    assert len(reader._bm25_ids) == sum(r.chunks for r in reader.corpus.file_records().values()) == done[0].chunks
+    assert len(reader._snap.bm25_rows) == sum(r.chunks for r in reader.corpus.file_records().values()) == done[0].chunks
 
 
 def _shown(source: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from qa.config import Settings
@@ -47,8 +47,7 @@ class _Snapshot:
     page_starts: dict[str, list[int]] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)
     bm25: Any = None
-    bm25_ids: list[str] = field(default_factory=list)
-    bm25_rows: dict[str, Passage] = field(default_factory=dict)
+    bm25_rows: list[tuple[str, str, dict]] = field(default_factory=list)  # (id, text, metadata), in the index's order
 
     def visible(self, meta: dict) -> bool:
         return self.live.get(meta.get("source")) == meta.get("sha256")
@@ -152,20 +151,14 @@ class Retriever:
         c.title = self._snap.titles.get(c.source, "")
         return c
 
-    @property
-    def _bm25_ids(self) -> list[str]:
-        return self._snap.bm25_ids
-
     def _bm25_index(self, snap: _Snapshot):  # noqa: ANN202
         with self._lock:
             if snap.bm25 is None:
                 from qa.answer import bm25
                 from qa.config import qa_home
 
-                index, rows = bm25.cached(qa_home(), self.store.location, snap.corpus, snap.live)
-                snap.bm25_ids = [cid for cid, _, _ in rows]
-                snap.bm25_rows = {cid: _passage(cid, doc, meta) for cid, doc, meta in rows}
-                snap.bm25 = index
+                # rows stay tuples: a Passage is made only for a hit (tens of thousands of rows, ~10 hits)
+                snap.bm25, snap.bm25_rows = bm25.cached(qa_home(), self.store.location, snap.corpus, snap.live)
         return snap.bm25
 
     def retrieve(self, question: str, n_passages: int | None = None) -> Retrieval:
@@ -203,14 +196,16 @@ class Retriever:
 
         terms = content_terms(question)
         index = self._bm25_index(snap)
-        if terms and snap.bm25_ids:
-            scores = index.get_scores(terms)
-            order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))[:k]
+        if terms and snap.bm25_rows:
+            import numpy as np
+
+            scores = np.asarray(index.get_scores(terms))
+            order = np.argsort(-scores, kind="stable")[:k]  # best first, ties in index order
             for rank, i in enumerate(order):
                 if scores[i] <= 0:
                     break
-                cid = snap.bm25_ids[i]
-                p = pool.setdefault(cid, replace(snap.bm25_rows[cid], ranks={}))  # a copy: the cached row is shared
+                cid = snap.bm25_rows[i][0]
+                p = pool.setdefault(cid, _passage(*snap.bm25_rows[i]))
                 p.bm25 = float(scores[i])
                 p.ranks["bm25"] = rank
 
