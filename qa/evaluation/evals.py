@@ -261,7 +261,7 @@ def markdown(rows: list[Row], summary: dict, gold_path: str) -> str:
         f"| latency p50/p95 generate | {lat['generate']['p50']:.0f} / {lat['generate']['p95']:.0f} ms |",
         f"| latency p50/p95 total | {lat['total']['p50']:.0f} / {lat['total']['p95']:.0f} ms |",
         f"| tokens (prompt / completion) | {summary['prompt_tokens']} / {summary['completion_tokens']} |",
-        f"| model calls per question (calls: questions) | {', '.join(f'{n}: {c}' for n, c in summary.get('generations', {}).items()) or 'n/a'} |",
+        f"| model calls per question (calls: questions) | {calls_text(summary.get('generations', {})) or 'n/a'} |",
         "",
         "| id | type | result | lost at | missing | answer |",
         "|---|---|---|---|---|---|",
@@ -269,6 +269,11 @@ def markdown(rows: list[Row], summary: dict, gold_path: str) -> str:
     for r in rows:
         lines.append(f"| {r.id} | {r.type} | {verdict(r)} | {r.lost_at} | {'; '.join(r.missing)} | {r.answer.replace('|', '/')[:200]} |")
     return "\n".join(lines) + "\n"
+
+
+def calls_text(generations: dict[str, int]) -> str:
+    """A summary's model calls per question as one line ("1: 13, 2: 8"), for every table that shows it."""
+    return ", ".join(f"{n}: {c}" for n, c in generations.items())
 
 
 def _share(rate: float | None, n: int) -> str:

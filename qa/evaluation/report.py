@@ -40,5 +40,7 @@ def print_summary(summary: dict) -> None:
         table.add_row(f"{stage} p50 / p95", f"{lat[stage]['p50']:.0f} / {lat[stage]['p95']:.0f} ms")
     table.add_row("tokens prompt / completion", f"{summary['prompt_tokens']} / {summary['completion_tokens']}")
     if summary.get("generations"):
-        table.add_row("model calls per question (calls: questions)", ", ".join(f"{n}: {c}" for n, c in summary["generations"].items()))
+        from qa.evaluation.evals import calls_text
+
+        table.add_row("model calls per question (calls: questions)", calls_text(summary["generations"]))
     Console().print(table)

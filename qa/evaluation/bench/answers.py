@@ -15,7 +15,7 @@ from pathlib import Path
 from qa.errors import QAError
 from qa.evaluation.bench.common import _child_run, _warm_query_ms, write
 from qa.evaluation.bench.peer import peer, score_peer
-from qa.evaluation.evals import pct
+from qa.evaluation.evals import calls_text, pct
 
 
 def copyright_corpus(limit: int, parent: Path) -> Path | None:
@@ -141,8 +141,8 @@ def print_table(result: dict) -> None:
         table.add_row(f"qa · {a['model']}", f"accuracy {a['accuracy']:.0%}, abstain recall {a['abstain_recall']:.0%}, citation precision {a['citation_precision']:.0%}, phantom {a['phantom_citations']}, p50 {lat['p50'] / 1000:.1f} s, p95 {lat['p95'] / 1000:.1f} s, cold ask {a['cold_ask_s']} s")
         if a.get("questions") and a.get("generations"):
             n = a["questions"]
-            calls = ", ".join(f"{k}: {v}" for k, v in a["generations"].items())
-            table.add_row(f"qa · {a['model']} · per question", f"prompt tokens {a['prompt_tokens'] / n:.0f}, completion tokens {a['completion_tokens'] / n:.0f}, model calls (calls: questions) {calls}")
+            table.add_row(f"qa · {a['model']} · per question", f"prompt tokens {a['prompt_tokens'] / n:.0f}, completion tokens "
+                          f"{a['completion_tokens'] / n:.0f}, model calls (calls: questions) {calls_text(a['generations'])}")
     if "peer" in result:
         p = result["peer"]
         table.add_row(f"peer · {p['model']}", f"accuracy {p['accuracy']:.0%}, abstain recall {p['abstain_recall']:.0%}, citation precision {p['citation_precision']:.0%}, phantom {p['phantom_citations']}, p50 {p['p50_ms'] / 1000:.1f} s, p95 {p['p95_ms'] / 1000:.1f} s")
