@@ -90,6 +90,15 @@ class Settings(BaseSettings):
         description="Chunks retrieved for each question: the evidence the model and the extractive answer read "
         "(`--passages`). Fewer is faster on a CPU; more finds more answers.",
     )
+    # Small-to-big: chunks are matched small, then each hit is handed on with this many chunks of
+    # its document on each side (joined where hits meet), so the sentence around the match is read.
+    passage_window: int = Field(
+        0,
+        ge=0,
+        le=4,
+        description="Neighbouring chunks handed on with each retrieved chunk, on each side (hits that meet are "
+        "joined into one passage): the model reads the text around what matched. 0: the chunks alone.",
+    )
     # What the prompt gets: the retrieved chunks whole ("chunks"), or their best sentences packed per
     # document within `evidence_tokens` ("sentences": a shorter prompt, but on the frozen test splits
     # it lost answers on the reference-doc and legal corpora, so it is not the default).

@@ -115,6 +115,35 @@ def test_uncommitted_chunks_are_invisible_to_retrieval(corpus: Path) -> None:
     assert all(p.source != "ghost.txt" for p in r.passages)
 
 
+def test_widened_passages_are_exact_spans_of_the_current_text(corpus: Path) -> None:
+    """Small-to-big: each hit comes back with its neighbouring chunks, and what comes back is still
+    the source's text at the passage's offsets (quotes cut from it stay checkable; the whitespace
+    between two chunks is not stored, so only it may differ), with no chunk
+    of a superseded version of the file pulled in beside the hit."""
+    s = load_settings(chunk_size=48, chunk_overlap=8)  # small chunks: every seed splits into many
+    ingest([str(corpus)], s)
+    question = "How much is annual trade between Russia and North Korea worth?"
+    plain = Retriever(s).retrieve(question)
+    wide = Retriever(load_settings(chunk_size=48, chunk_overlap=8, passage_window=1)).retrieve(question)
+    assert len(wide.passages) <= len(plain.passages)
+    assert sum(len(p.text) for p in wide.passages) > sum(len(p.text) for p in plain.passages)
+    assert wide.passages[0].id == plain.passages[0].id and plain.passages[0].text in wide.passages[0].text
+    for p in wide.passages:
+        assert _same_text((corpus / Path(p.source).name).read_text(encoding="utf-8")[p.start : p.end], p.text)
+        assert all(p.start <= a < b <= p.end for a, b in p.sentences)
+    # a new version of the file: its old chunks are never read as neighbours
+    hit = corpus / Path(wide.passages[0].source).name
+    hit.write_text(hit.read_text(encoding="utf-8") + "\nA closing line added later.\n", encoding="utf-8")
+    ingest([str(corpus)], s)
+    again = Retriever(load_settings(chunk_size=48, chunk_overlap=8, passage_window=1)).retrieve(question)
+    for p in again.passages:
+        assert _same_text((corpus / Path(p.source).name).read_text(encoding="utf-8")[p.start : p.end], p.text)
+
+
+def _same_text(source: str, passage: str) -> bool:
+    return len(source) == len(passage) and source.split() == passage.split()
+
+
 def test_missing_path_is_an_error_and_changes_nothing(corpus: Path) -> None:
     s = load_settings()
     with pytest.raises(QAError, match="path not found"):

@@ -23,17 +23,18 @@ from qa.index.store import Corpus, pages
 from qa.text import content_terms
 
 Row = tuple[str, str, dict[str, Any]]  # chunk id, text, metadata (source, start, end, sentences)
-_KEPT = ("source", "start", "end", "sentences")
+_KEPT = ("source", "start", "end", "index", "sentences")
 _ROWS = "rows.json"
 
 
 @cache
 def _code_version() -> str:
-    """Tokenization is qa/text.py plus the pinned stemmer and bm25s: a change to any is a new index."""
+    """Tokenization is qa/text.py plus the pinned stemmer and bm25s, and the rows keep `_KEPT`: a
+    change to any is a new index."""
     from importlib.metadata import version
 
     text = (Path(__file__).parent.parent / "text.py").read_bytes()
-    return hashlib.sha1(text + f"nltk {version('nltk')} bm25s {version('bm25s')}".encode()).hexdigest()[:12]
+    return hashlib.sha1(text + f"nltk {version('nltk')} bm25s {version('bm25s')} rows {_KEPT}".encode()).hexdigest()[:12]
 
 
 def cache_folder(home: Path, location: str, corpus: Corpus, live: dict[str, str]) -> Path:

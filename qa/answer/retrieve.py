@@ -179,6 +179,7 @@ class Retriever:
         qvec = self.embedder.embed([question])[0]
         _same_dimension(snap.corpus, len(qvec), self.settings.embed_model)
         pool: dict[str, Passage] = {}
+        metas: dict[str, dict] = {}  # chunk id -> stored metadata, for widening the chosen hits
 
         count = snap.corpus.chunks.count()
         if count:
@@ -190,6 +191,7 @@ class Retriever:
                 if not snap.visible(meta) or rank >= k:
                     continue
                 p = pool.setdefault(cid, _passage(cid, doc, meta))
+                metas[cid] = meta
                 p.similarity = 1.0 - float(dist)
                 p.ranks["dense"] = rank
                 rank += 1
@@ -206,6 +208,7 @@ class Retriever:
                     break
                 cid = snap.bm25_rows[i][0]
                 p = pool.setdefault(cid, _passage(*snap.bm25_rows[i]))
+                metas.setdefault(cid, snap.bm25_rows[i][2])
                 p.bm25 = float(scores[i])
                 p.ranks["bm25"] = rank
 
@@ -225,5 +228,69 @@ class Retriever:
             if any(c.source == p.source and c.start < p.end and p.start < c.end for c in chosen):
                 continue  # overlapping chunk of the same text: adds tokens, not evidence
             chosen.append(p)
+        if self.settings.passage_window > 0:
+            chosen = _widen(snap, chosen, metas, self.settings.passage_window)
         return Retrieval(question, chosen, len(pool), qvec)
 
+
+
+def _widen(snap: _Snapshot, hits: list[Passage], metas: dict[str, dict], window: int) -> list[Passage]:
+    """Small-to-big: chunks small enough to match a question precisely are too small to hold the
+    sentence before or after the one that matched, where the figure, the cause or the name often is.
+    Each hit becomes the span of its own text from `window` chunks before it to `window` after;
+    hits that then touch or overlap in one document become one passage, in the better hit's place."""
+    wanted: dict[tuple[str, str], set[int]] = {}
+    for p in hits:
+        m = metas[p.id]
+        i = int(m.get("index", -1))
+        if i >= 0:
+            wanted.setdefault((m["source"], snap.live.get(m["source"], "")), set()).update(range(max(0, i - window), i + window + 1))
+    rows: dict[tuple[str, str], dict[int, tuple[str, dict]]] = {}
+    for (source, sha), idx in wanted.items():
+        got = snap.corpus.chunks.get(
+            where={"$and": [{"source": source}, {"sha256": sha}, {"index": {"$in": sorted(idx)}}]},
+            include=["documents", "metadatas"],
+        )
+        rows[(source, sha)] = {int(m["index"]): (d, m) for d, m in zip(got["documents"], got["metadatas"])}
+    spans: list[tuple[Passage, tuple[str, str], int, int]] = []  # (hit, document, first chunk, last chunk)
+    for p in hits:
+        m = metas[p.id]
+        key, i = (m["source"], snap.live.get(m["source"], "")), int(m.get("index", -1))
+        have = rows.get(key, {})
+        lo = hi = i
+        while lo - 1 in have and i - lo < window:
+            lo -= 1
+        while hi + 1 in have and hi - i < window:
+            hi += 1
+        for k, (hit, other, a, b) in enumerate(spans):
+            if other == key and lo <= b + 1 and a <= hi + 1:  # touching or overlapping: one passage
+                spans[k] = (hit, other, min(a, lo), max(b, hi))
+                break
+        else:
+            spans.append((p, key, lo, hi))
+    out: list[Passage] = []
+    for hit, key, a, b in spans:
+        have = rows.get(key, {})
+        if a not in have:  # no neighbours found (an old index without chunk numbers): the hit alone
+            out.append(hit)
+            continue
+        parts = [_passage(hit.id, *have[j]) for j in range(a, b + 1) if j in have]
+        out.append(_join(hit, parts))
+    return out
+
+
+def _join(hit: Passage, parts: list[Passage]) -> Passage:
+    """One passage over consecutive chunks of a document: the source's text at its offsets (overlaps
+    are cut by offset; only the whitespace between two chunks may differ); a sentence inside another
+    one is dropped."""
+    text, start, end = parts[0].text, parts[0].start, parts[0].end
+    for q in parts[1:]:
+        if q.end > end:
+            # the splitter drops only whitespace between chunks, and it is not stored: a gap is filled
+            # with as many blanks (a space, or line breaks for a paragraph break) so offsets stay true
+            gap = max(0, q.start - end)
+            text += (" " if gap == 1 else "\n" * gap) + q.text[max(0, end - q.start):]
+            end = q.end
+    sentences = sorted({s for q in parts for s in q.sentences})
+    sentences = [s for s in sentences if not any(o != s and o[0] <= s[0] and s[1] <= o[1] for o in sentences)]
+    return Passage(hit.id, hit.source, start, end, text, sentences, hit.similarity, hit.bm25, hit.score, dict(hit.ranks))
