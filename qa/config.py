@@ -99,6 +99,15 @@ class Settings(BaseSettings):
         description="Neighbouring chunks handed on with each retrieved chunk, on each side (hits that meet are "
         "joined into one passage): the model reads the text around what matched. 0: the chunks alone.",
     )
+    # Multi-source by design: a second article's account (the official reason beside the reported
+    # one) gets a slot of its own, instead of competing with the first article's neighbouring text.
+    passage_sources: int = Field(
+        0,
+        ge=0,
+        le=6,
+        description="Further chunks handed on alone, each the best-ranked hit from a document not yet among the "
+        "passages: another source's account gets its own slot. 0: none.",
+    )
     # What the prompt gets: the retrieved chunks whole ("chunks"), or their best sentences packed per
     # document within `evidence_tokens` ("sentences": a shorter prompt, but on the frozen test splits
     # it lost answers on the reference-doc and legal corpora, so it is not the default).

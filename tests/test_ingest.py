@@ -140,6 +140,26 @@ def test_widened_passages_are_exact_spans_of_the_current_text(corpus: Path) -> N
         assert _same_text((corpus / Path(p.source).name).read_text(encoding="utf-8")[p.start : p.end], p.text)
 
 
+def test_other_sources_get_their_own_slots_and_passages_never_overlap(corpus: Path) -> None:
+    """`passage_sources` hands on, after the widened hits, the best hit of each document not yet among
+    them, alone; and however hits meet, no two passages of a document overlap (one passage each)."""
+    question = "Why did Kim Jong-un not go to Moscow?"
+    base = dict(chunk_size=48, chunk_overlap=8, passages=1, passage_window=2)  # two documents here
+    ingest([str(corpus)], load_settings(**base))
+    wide = Retriever(load_settings(**base)).retrieve(question).passages
+    more = Retriever(load_settings(**base, passage_sources=2)).retrieve(question).passages
+    assert [(p.source, p.start, p.end) for p in more[: len(wide)]] == [(p.source, p.start, p.end) for p in wide]
+    extra = more[len(wide) :]
+    assert len(extra) == 1  # one other document to draw from
+    assert len({p.source for p in more}) == len({p.source for p in wide}) + len(extra)  # each from a new document
+    for p in extra:
+        assert len(p.sentences) <= 3  # a single small chunk, not widened
+    crowd = Retriever(load_settings(**base | {"passages": 8})).retrieve(question).passages  # many hits whose windows meet
+    for got in (wide, more, crowd):
+        for i, a in enumerate(got):
+            assert not any(b.source == a.source and b.start < a.end and a.start < b.end for b in got[i + 1 :])
+
+
 def _same_text(source: str, passage: str) -> bool:
     return len(source) == len(passage) and source.split() == passage.split()
 

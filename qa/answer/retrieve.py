@@ -230,6 +230,13 @@ class Retriever:
             chosen.append(p)
         if self.settings.passage_window > 0:
             chosen = _widen(snap, chosen, metas, self.settings.passage_window)
+        others = self.settings.passage_sources
+        for p in ranked:
+            if others <= 0:
+                break
+            if all(c.source != p.source for c in chosen):
+                chosen.append(p)
+                others -= 1
         return Retrieval(question, chosen, len(pool), qvec)
 
 
@@ -262,12 +269,8 @@ def _widen(snap: _Snapshot, hits: list[Passage], metas: dict[str, dict], window:
             lo -= 1
         while hi + 1 in have and hi - i < window:
             hi += 1
-        for k, (hit, other, a, b) in enumerate(spans):
-            if other == key and lo <= b + 1 and a <= hi + 1:  # touching or overlapping: one passage
-                spans[k] = (hit, other, min(a, lo), max(b, hi))
-                break
-        else:
-            spans.append((p, key, lo, hi))
+        spans.append((p, key, lo, hi))
+    spans = _merge_spans(spans)
     out: list[Passage] = []
     for hit, key, a, b in spans:
         have = rows.get(key, {})
@@ -276,6 +279,26 @@ def _widen(snap: _Snapshot, hits: list[Passage], metas: dict[str, dict], window:
             continue
         parts = [_passage(hit.id, *have[j]) for j in range(a, b + 1) if j in have]
         out.append(_join(hit, parts))
+    return out
+
+
+def _merge_spans(spans: list[tuple[Passage, tuple[str, str], int, int]]) -> list[tuple[Passage, tuple[str, str], int, int]]:
+    """Chunk ranges of one document that touch or overlap become one range, in the place of its
+    best-ranked hit (a range can bridge two others, so this repeats until nothing meets)."""
+    out = list(spans)
+    merged = True
+    while merged:
+        merged = False
+        for x in range(len(out)):
+            for y in range(x + 1, len(out)):
+                (hit, key, a, b), (_, other, c, d) = out[x], out[y]
+                if key == other and c <= b + 1 and a <= d + 1:
+                    out[x] = (hit, key, min(a, c), max(b, d))
+                    del out[y]
+                    merged = True
+                    break
+            if merged:
+                break
     return out
 
 
