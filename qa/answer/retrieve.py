@@ -283,23 +283,19 @@ def _widen(snap: _Snapshot, hits: list[Passage], metas: dict[str, dict], window:
 
 
 def _merge_spans(spans: list[tuple[Passage, tuple[str, str], int, int]]) -> list[tuple[Passage, tuple[str, str], int, int]]:
-    """Chunk ranges of one document that touch or overlap become one range, in the place of its
-    best-ranked hit (a range can bridge two others, so this repeats until nothing meets)."""
-    out = list(spans)
-    merged = True
-    while merged:
-        merged = False
-        for x in range(len(out)):
-            for y in range(x + 1, len(out)):
-                (hit, key, a, b), (_, other, c, d) = out[x], out[y]
-                if key == other and c <= b + 1 and a <= d + 1:
-                    out[x] = (hit, key, min(a, c), max(b, d))
-                    del out[y]
-                    merged = True
-                    break
-            if merged:
-                break
-    return out
+    """Chunk ranges of one document that touch or overlap become one range (a range can bridge two
+    others), in the place of its best-ranked hit: an interval merge in document order, then back
+    in rank order."""
+    groups: list[list] = []  # [rank of the best hit, that hit, document, first chunk, last chunk]
+    for rank, (hit, key, a, b) in sorted(enumerate(spans), key=lambda s: (s[1][1], s[1][2])):
+        last = groups[-1] if groups else None
+        if last is not None and last[2] == key and a <= last[4] + 1:
+            if rank < last[0]:
+                last[0], last[1] = rank, hit
+            last[4] = max(last[4], b)
+        else:
+            groups.append([rank, hit, key, a, b])
+    return [(hit, key, a, b) for _, hit, key, a, b in sorted(groups, key=lambda g: g[0])]
 
 
 def _join(hit: Passage, parts: list[Passage]) -> Passage:
