@@ -34,7 +34,7 @@ def _code_version() -> str:
     from importlib.metadata import version
 
     text = (Path(__file__).parent.parent / "text.py").read_bytes()
-    return hashlib.sha1(text + f"nltk {version('nltk')} bm25s {version('bm25s')} rows {_KEPT}".encode()).hexdigest()[:12]
+    return hashlib.sha1(text + f"pystemmer {version('pystemmer')} bm25s {version('bm25s')} rows {_KEPT}".encode()).hexdigest()[:12]
 
 
 def cache_folder(home: Path, location: str, corpus: Corpus, live: dict[str, str]) -> Path:

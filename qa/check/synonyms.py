@@ -56,16 +56,23 @@ def _index() -> tuple[dict[str, tuple[int, ...]], dict[str, dict[str, tuple[str,
     return senses, exceptions
 
 
-def _lemmas(word: str) -> set[str]:
-    """WordNet's base forms of `word` in any part of speech (NLTK's detachment rules plus the
-    exception lists)."""
-    from nltk.corpus.reader.wordnet import WordNetCorpusReader
+# WordNet's morphy detachment rules (its morph.c; the table NLTK's WordNet reader carries as
+# MORPHOLOGICAL_SUBSTITUTIONS), here so that answering never imports NLTK (seconds, with the
+# SciPy and scikit-learn it loads).
+_DETACH: dict[str, tuple[tuple[str, str], ...]] = {
+    "n": (("s", ""), ("ses", "s"), ("ves", "f"), ("xes", "x"), ("zes", "z"), ("ches", "ch"), ("shes", "sh"), ("men", "man"), ("ies", "y")),
+    "v": (("s", ""), ("ies", "y"), ("es", "e"), ("es", ""), ("ed", "e"), ("ed", ""), ("ing", "e"), ("ing", "")),
+    "a": (("er", ""), ("est", ""), ("er", "e"), ("est", "e")),
+    "r": (),
+}
 
+
+def _lemmas(word: str) -> set[str]:
+    """WordNet's base forms of `word` in any part of speech (the detachment rules plus the
+    exception lists)."""
     senses, exceptions = _index()
     found = {word} if word in senses else set()
-    for pos, rules in WordNetCorpusReader.MORPHOLOGICAL_SUBSTITUTIONS.items():
-        if pos == "s":
-            continue
+    for pos, rules in _DETACH.items():
         found.update(exceptions.get(pos, {}).get(word, ()))
         for old, new in rules:
             if word.endswith(old):
