@@ -8,6 +8,7 @@ second of `import nltk`.
 from __future__ import annotations
 
 import re
+import threading
 from functools import cache
 
 STOPWORDS = frozenset(
@@ -37,11 +38,18 @@ def words(text: str) -> list[str]:
     return out
 
 
-@cache
-def _snowball():  # noqa: ANN202
-    import Stemmer
+_local = threading.local()
 
-    return Stemmer.Stemmer("english")
+
+def _snowball():  # noqa: ANN202
+    """This thread's stemmer: a PyStemmer object keeps per-call state and is not safe to share
+    between threads (the server answers on several)."""
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        import Stemmer
+
+        stemmer = _local.stemmer = Stemmer.Stemmer("english")
+    return stemmer
 
 
 @cache

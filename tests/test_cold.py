@@ -106,3 +106,18 @@ def test_synonyms_use_wordnets_detachment_rules_without_importing_nltk() -> None
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True", "False"]
+
+
+def test_stems_are_the_same_from_many_threads() -> None:
+    """The server stems on several threads at once; PyStemmer's objects are not shared between them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from qa.text import _snowball
+
+    vocab = [f"{w}{suffix}" for w in ("refus", "invit", "organiz", "connect", "run", "tax") for suffix in ("ed", "ing", "ation", "es", "s")]
+    expected = [_snowball().stemWord(w) for w in vocab]
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda _: [_snowball().stemWord(w) for w in vocab * 50], range(16)))
+    assert all(g == expected * 50 for g in got)
+    with ThreadPoolExecutor(2) as pool:
+        assert pool.submit(_snowball).result() is not _snowball()
