@@ -121,3 +121,26 @@ def test_stems_are_the_same_from_many_threads() -> None:
     assert all(g == expected * 50 for g in got)
     with ThreadPoolExecutor(2) as pool:
         assert pool.submit(_snowball).result() is not _snowball()
+
+
+def test_numpy_is_imported_before_a_loader_thread_starts() -> None:
+    """NumPy's first import, made by two threads at once, can find its C core half-initialised and
+    fail (seen once in CI: the ONNX encoder's loader thread against the store's import): the caller
+    imports it before the embedder's and the model's loader threads start."""
+    probe = (
+        "import sys, threading\n"
+        "seen = []\n"
+        "start = threading.Thread.start\n"
+        "def watched(self):\n"
+        "    seen.append((self.name, 'numpy' in sys.modules))\n"
+        "    start(self)\n"
+        "threading.Thread.start = watched\n"
+        "from qa.config import load_settings\n"
+        "from qa.index.embed import Embedder\n"
+        "assert 'numpy' not in sys.modules\n"
+        "Embedder(load_settings().embed_model, prefer_onnx=True).preload()\n"
+        "print(seen)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[('qa-embedder-load', True)]"

@@ -129,6 +129,13 @@ class _OnnxEncoder:
         return pooled.tolist()
 
 
+def first_imports_here() -> None:
+    """Import NumPy on this thread before a loader thread starts: its first import, made by two
+    threads at once (the loader's onnxruntime or llama.cpp, and this thread's store), can find its C
+    core half-initialised and fail ("partially initialized module 'numpy._core._multiarray_umath'")."""
+    import numpy  # noqa: F401
+
+
 class Embedder:
     """Sentence-transformers behind a small interface; the heavy import happens on first use.
 
@@ -147,6 +154,7 @@ class Embedder:
         allocates): session creation is native code, so it proceeds while the caller imports the
         store. embed() waits for it. Without an export there is nothing cheap to preload."""
         if self._loading is None and self.prefer_onnx:
+            first_imports_here()
             self._loading = threading.Thread(target=self._warm, name="qa-embedder-load", daemon=True)
             self._loading.start()
 

@@ -57,6 +57,9 @@ class Service:
             except BaseException as e:  # noqa: BLE001 - raised on the caller's thread
                 done["error"] = e
 
+        from qa.index.embed import first_imports_here
+
+        first_imports_here()
         thread = threading.Thread(target=load, name="qa-model-load", daemon=True)
         thread.start()
 
