@@ -34,5 +34,5 @@ def test_retriever_sees_other_process_ingest_and_rebuild(seeded: Path, tmp_path:
     assert proc.returncode == 0, proc.stderr
     got = _texts(r, Q)
     assert "1995" in got
-    assert r.corpus.meta["chunks"] == r.store.catalog_entry("default")["chunks"]  # the rebuilt collection
+    assert r.snapshot.entry["chunks"] == r.store.catalog_entry("default")["chunks"]  # the rebuilt collection
     assert not r.refresh()  # nothing changed since: no reload

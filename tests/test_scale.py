@@ -236,8 +236,8 @@ def test_another_machine_asks_with_nothing_local(tmp_path: Path, monkeypatch: py
     from qa.answer.retrieve import Retriever
 
     r = Retriever(load_settings())
-    assert r.retrieve("Morgulov Pyongyang").passages  # forces the BM25 index, paged out of the server
-    assert len(r._snap.bm25_rows) == sum(rec.chunks for rec in r.corpus.file_records().values())
+    assert r.retrieve("Morgulov Pyongyang").passages  # forces the snapshot, paged out of the server
+    assert len(r.snapshot.rows) == len(r.snapshot.vectors) == sum(rec.chunks for rec in r.snapshot.records)
 
 
 def test_a_reader_never_sees_part_of_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -281,9 +281,9 @@ def test_a_reader_never_sees_part_of_a_file(tmp_path: Path, monkeypatch: pytest.
         assert len(half) == 1  # part of one file is in the store...
         (second, stored), = half.items()
         reader = Retriever(settings)
-        reader._bm25_index(reader._snap)
+        reader._fill(reader.snapshot)
         seen: dict[str, int] = {}
-        for row in reader._snap.bm25_rows:
+        for row in reader.snapshot.rows:
             src = _passage(*row).source
             seen[src] = seen.get(src, 0) + 1
         assert seen == {_shown(f): r.chunks for f, r in records.items()}  # ...none of it is visible
@@ -296,8 +296,8 @@ def test_a_reader_never_sees_part_of_a_file(tmp_path: Path, monkeypatch: pytest.
     assert done and done[0].files == 3
     assert stored < Store(settings).open(settings.collection).file_records()[second].chunks  # it really was half
     reader = Retriever(settings)
-    reader._bm25_index(reader._snap)
-    assert len(reader._snap.bm25_rows) == sum(r.chunks for r in reader.corpus.file_records().values()) == done[0].chunks
+    reader._fill(reader.snapshot)
+    assert len(reader.snapshot.rows) == sum(r.chunks for r in reader.snapshot.records) == done[0].chunks
 
 
 def _shown(source: str) -> str:

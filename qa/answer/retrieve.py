@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from qa.config import Settings
+from qa.answer import snapshot
+from qa.answer.snapshot import Snapshot
+from qa.config import Settings, qa_home
 from qa.errors import QAError
 from qa.index.embed import Embedder, embedder_for
 from qa.index.load import page_label
-from qa.index.store import Corpus, Store, shown
+from qa.index.store import FORMAT, Corpus, Store, embedded_path, shown
 from qa.text import content_terms
 from qa.types import Citation, Passage
 
@@ -35,60 +37,51 @@ class Retrieval:
         return max((p.similarity for p in self.passages), default=0.0)
 
 
-@dataclass
-class _Snapshot:
-    """What one load of the collection saw: the catalog entry (the change marker), the committed
-    file map (source -> sha256: only chunks of committed versions are visible) and, built lazily,
-    BM25 over exactly those chunks."""
-
-    entry: dict | None
-    corpus: Corpus
-    live: dict[str, str]
-    page_starts: dict[str, list[int]] = field(default_factory=dict)
-    titles: dict[str, str] = field(default_factory=dict)
-    bm25: Any = None
-    bm25_rows: list[tuple[str, str, dict]] = field(default_factory=list)  # (id, text, metadata), in the index's order
-
-    def visible(self, meta: dict) -> bool:
-        return self.live.get(meta.get("source")) == meta.get("sha256")
-
-
 def _passage(cid: str, doc: str, meta: dict) -> Passage:
     start = int(meta["start"])
     rel = json.loads(meta.get("sentences") or "[]") or [[0, len(doc)]]
     return Passage(cid, shown(meta["source"]), start, int(meta["end"]), doc, [(start + s, start + e) for s, e in rel])
 
 
-def _same_dimension(corpus: Corpus, got: int, model: str) -> None:
+def _same_dimension(snap: Snapshot, got: int, model: str) -> None:
     """A remote model's name can stay while the server behind it changes: vectors of another length
     (another model) must not be compared with the stored ones."""
-    want = corpus.meta.get("embed_dim")
+    want = snap.entry.get("embed_dim")
     if want and got != int(want):
-        from qa.errors import QAError
-
         raise QAError(
-            f"collection {corpus.name!r} was built with {model!r} giving {want}-dimensional vectors, but the endpoint now "
+            f"collection {snap.name!r} was built with {model!r} giving {want}-dimensional vectors, but the endpoint now "
             f"returns {got} dimensions (another model behind the same name?): run `qa ingest --rebuild PATH`"
         )
 
 
-class Retriever:
-    """Loaded once per process (chat, `ask -` and the server reuse it); the BM25 index is built on
-    first use from what Chroma holds, so it works the same against a Chroma server, and kept on
-    disk for the next process (qa/answer/bm25.py).
+def _same_model(snap: Snapshot, settings: Settings) -> None:
+    if snap.entry.get("embed_model") != settings.embed_model:
+        raise QAError(
+            f"collection {settings.collection!r} was built with embedding model "
+            f"{snap.entry.get('embed_model')!r}, not {settings.embed_model!r}: run `qa ingest --rebuild`"
+        )
 
-    A long-lived retriever must not go stale: before each question it re-reads the collection's
-    catalog entry (one small get), which every ingest commit rewrites. When it changed, the file
-    map and BM25 are rebuilt from the committed file records, so the next question sees the new
-    files whole and never superseded text; an embedded store's client is reopened too, because
-    Chroma caches the vector index per process and would not see another process's writes."""
+
+class Retriever:
+    """Loaded once per process (chat, `ask -` and the server reuse it). Both halves of retrieval
+    search the collection's snapshot (qa/answer/snapshot.py): rows, unit vectors and BM25 of exactly
+    the committed chunks, read out of Chroma once and kept on disk for the next process, so it
+    works the same against a Chroma server. An embedded store's reader opens the snapshot without
+    Chroma while the store's stamp shows that nothing has written to it since.
+
+    A long-lived retriever must not go stale: before each question it checks the stamp (an
+    embedded store) or re-reads the collection's catalog entry (one small get), which every ingest
+    commit rewrites. When it changed, the file map and the snapshot are reloaded from the committed
+    file records, so the next question sees the new files whole and never superseded text; an
+    embedded store's client is reopened too, because Chroma caches its state per process and
+    would not see another process's writes."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None, store: Store | None = None) -> None:
         self.settings = settings
         preloading = None
         if embedder is None:
             # The query encoder loads on a background thread (ONNX session creation is native code)
-            # while this one imports Chroma and reads the catalog; the first embed() waits for it.
+            # while this one opens the snapshot (or imports Chroma); the first embed() waits for it.
             try:
                 made = embedder_for(settings, prefer_onnx=True)
                 if isinstance(made, Embedder):  # a remote embedder has nothing to load
@@ -96,45 +89,62 @@ class Retriever:
                     preloading.preload()
             except QAError:
                 pass  # an unknown model: said below, once the collection has named a mismatch
-        self.store = store or Store(settings)
+        self._store = store
         self._lock = threading.Lock()  # the server retrieves from worker threads
-        self._snap = self._load(self.store.catalog_entry(settings.collection))  # first: it names a mismatched embedder
+        self._home = qa_home()
+        self._path = embedded_path() if store is None and not settings.chroma_url else (store.path if store else None)
+        snap = None
+        if store is None and self._path is not None:
+            snap = snapshot.from_pointer(self._home, str(self._path), self._path, settings.collection)
+            if snap is not None and snap.entry.get("format") != FORMAT:
+                snap = None  # written by another version: the store says what to do
+        if snap is not None:
+            _same_model(snap, settings)
+        self._snap = snap or self._load()
         self.embedder = embedder or preloading or embedder_for(settings, prefer_onnx=True)
 
-    def _load(self, entry: dict | None) -> _Snapshot:
-        corpus: Corpus = self.store.open(self.settings.collection)
-        if corpus.meta.get("embed_model") != self.settings.embed_model:
-            raise QAError(
-                f"collection {self.settings.collection!r} was built with embedding model "
-                f"{corpus.meta.get('embed_model')!r}, not {self.settings.embed_model!r}: run `qa ingest --rebuild`"
-            )
-        records = corpus.file_records().values()
-        live = {r.source: r.sha256 for r in records}
-        # Keyed by the source as citations show it: where each page of a paged document (PDF)
-        # starts, stored at ingest, and titles shown beside file names.
-        page_starts = {shown(r.source): r.page_starts() for r in records if r.pages}
-        titles = {shown(r.source): r.title for r in records if r.title}
-        return _Snapshot(entry, corpus, live, page_starts, titles)
+    @property
+    def store(self) -> Store:
+        """The Chroma client, opened on first need (never, for a question answered from the pointer)."""
+        if self._store is None:
+            self._store = Store(self.settings)
+        return self._store
+
+    def _load(self) -> Snapshot:
+        store = self.store
+        before = snapshot.stamp(store.path)  # taken after opening: opening the client writes
+        corpus: Corpus = store.open(self.settings.collection)
+        snap = Snapshot(corpus.name, corpus.meta, list(corpus.file_records().values()), corpus=corpus, stamp=before)
+        _same_model(snap, self.settings)
+        return snap
 
     def refresh(self, force: bool = False) -> bool:
         """Reload if an ingest (here or in another process) committed since the last load.
         Returns whether it reloaded."""
         with self._lock:
+            if not force and self._snap.stamp is not None and snapshot.stamp(self._path) == self._snap.stamp:
+                return False  # nothing has written to the store since
+            opened_now = self._store is None
+            before = snapshot.stamp(self.store.path)
             entry = self.store.catalog_entry(self.settings.collection)
             if entry == self._snap.entry and not force:
+                if before is not None:  # only a reader opened the store since: the snapshot holds as of `before`
+                    self._snap.stamp = before
+                    if self._snap.loaded:
+                        snapshot.write_pointer(self._home, self.store.location, self.store.path, self._snap)
                 return False
-            if self.store.path is not None:
+            if self.store.path is not None and not opened_now:
                 from chromadb.api.client import SharedSystemClient
 
                 SharedSystemClient.clear_system_cache()  # else the same cached, stale client comes back
-                self.store = Store(self.settings)
-            self._snap = self._load(entry)
+                self._store = Store(self.settings)
+            self._snap = self._load()
             return True
 
     # Read-only views of the current snapshot (status, tests).
     @property
-    def corpus(self) -> Corpus:
-        return self._snap.corpus
+    def snapshot(self) -> Snapshot:
+        return self._snap
 
     @property
     def live(self) -> dict[str, str]:
@@ -151,19 +161,19 @@ class Retriever:
         c.title = self._snap.titles.get(c.source, "")
         return c
 
-    def _bm25_index(self, snap: _Snapshot):  # noqa: ANN202
+    def _fill(self, snap: Snapshot) -> Snapshot:
+        """The snapshot's rows, vectors and BM25, loaded once (from disk, or built from the store);
+        then the pointer names it for the next process."""
         with self._lock:
-            if snap.bm25 is None:
-                from qa.answer import bm25
-                from qa.config import qa_home
-
+            if not snap.loaded:
                 # rows stay tuples: a Passage is made only for a hit (tens of thousands of rows, ~10 hits)
-                snap.bm25, snap.bm25_rows = bm25.cached(qa_home(), self.store.location, snap.corpus, snap.live)
-        return snap.bm25
+                snapshot.fill(snap, self._home, self.store.location)
+                snapshot.write_pointer(self._home, self.store.location, self.store.path, snap)
+        return snap
 
     def retrieve(self, question: str, n_passages: int | None = None) -> Retrieval:
         """One consistent snapshot per question. A rebuild elsewhere can drop the collections
-        between the change check and the query: then reload once and ask again."""
+        between the change check and reading them: then reload once and ask again."""
         self.refresh()
         try:
             return self._retrieve(self._snap, question, n_passages)
@@ -173,50 +183,37 @@ class Retriever:
             self.refresh(force=True)
             return self._retrieve(self._snap, question, n_passages)
 
-    def _retrieve(self, snap: _Snapshot, question: str, n_passages: int | None) -> Retrieval:
+    def _retrieve(self, snap: Snapshot, question: str, n_passages: int | None) -> Retrieval:
+        import numpy as np
+
         n_passages = n_passages or self.settings.passages
         k = self.settings.candidates
         qvec = self.embedder.embed([question])[0]
-        _same_dimension(snap.corpus, len(qvec), self.settings.embed_model)
+        _same_dimension(snap, len(qvec), self.settings.embed_model)
+        self._fill(snap)
         pool: dict[str, Passage] = {}
-        metas: dict[str, dict] = {}  # chunk id -> stored metadata, for widening the chosen hits
+        at: dict[str, int] = {}  # chunk id -> its row, for widening the chosen hits
 
-        count = snap.corpus.chunks.count()
-        if count:
-            got = snap.corpus.chunks.query(
-                query_embeddings=[qvec], n_results=min(count, 2 * k), include=["documents", "metadatas", "distances"]
-            )
-            rank = 0
-            for cid, doc, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]):
-                if not snap.visible(meta) or rank >= k:
-                    continue
-                p = pool.setdefault(cid, _passage(cid, doc, meta))
-                metas[cid] = meta
-                p.similarity = 1.0 - float(dist)
-                p.ranks["dense"] = rank
-                rank += 1
+        def add(i: int) -> Passage:
+            cid = snap.rows[i][0]
+            if cid not in pool:
+                pool[cid], at[cid] = _passage(*snap.rows[i]), i
+                pool[cid].similarity = float(sims[i])  # every candidate has one, for abstention decisions
+            return pool[cid]
 
-        terms = content_terms(question)
-        index = self._bm25_index(snap)
-        if terms and snap.bm25_rows:
-            import numpy as np
-
-            scores = np.asarray(index.get_scores(terms))
-            order = np.argsort(-scores, kind="stable")[:k]  # best first, ties in index order
-            for rank, i in enumerate(order):
-                if scores[i] <= 0:
-                    break
-                cid = snap.bm25_rows[i][0]
-                p = pool.setdefault(cid, _passage(*snap.bm25_rows[i]))
-                metas.setdefault(cid, snap.bm25_rows[i][2])
-                p.bm25 = float(scores[i])
-                p.ranks["bm25"] = rank
-
-        missing = [cid for cid, p in pool.items() if "dense" not in p.ranks]
-        if missing:  # BM25-only hits still need a similarity for abstention decisions
-            got = snap.corpus.chunks.get(ids=missing, include=["embeddings"])
-            for cid, emb in zip(got["ids"], got["embeddings"]):
-                pool[cid].similarity = float(sum(a * b for a, b in zip(qvec, emb)))
+        if snap.rows:
+            sims = similarities(snap, qvec)
+            for rank, i in enumerate(np.argsort(-sims, kind="stable")[:k]):  # exact nearest chunks, best first
+                add(int(i)).ranks["dense"] = rank
+            terms = content_terms(question)
+            if terms:
+                scores = snap.bm25.scores(terms)
+                for rank, i in enumerate(np.argsort(-scores, kind="stable")[:k]):  # ties in index order
+                    if scores[i] <= 0:
+                        break
+                    p = add(int(i))
+                    p.bm25 = float(scores[i])
+                    p.ranks["bm25"] = rank
 
         for p in pool.values():
             p.score = sum(1.0 / (RRF_K + 1 + r) for r in p.ranks.values())
@@ -229,7 +226,7 @@ class Retriever:
                 continue  # overlapping chunk of the same text: adds tokens, not evidence
             chosen.append(p)
         if self.settings.passage_window > 0:
-            chosen = _widen(snap, chosen, metas, self.settings.passage_window)
+            chosen = _widen(snap, chosen, at, self.settings.passage_window)
         others = self.settings.passage_sources
         for p in ranked:
             if others <= 0:
@@ -240,45 +237,40 @@ class Retriever:
         return Retrieval(question, chosen, len(pool), qvec)
 
 
+def similarities(snap: Snapshot, qvec: list[float]) -> Any:
+    """Cosine similarity of the question to every visible chunk (the collection's space), computed
+    exactly over the snapshot's unit vectors: one matrix-vector product."""
+    import numpy as np
 
-def _widen(snap: _Snapshot, hits: list[Passage], metas: dict[str, dict], window: int) -> list[Passage]:
+    q = np.asarray(qvec, dtype=np.float32)
+    return np.asarray(snap.vectors @ (q / max(float(np.linalg.norm(q)), 1e-12)))
+
+
+def _widen(snap: Snapshot, hits: list[Passage], at: dict[str, int], window: int) -> list[Passage]:
     """Small-to-big: chunks small enough to match a question precisely are too small to hold the
     sentence before or after the one that matched, where the figure, the cause or the name often is.
     Each hit becomes the span of its own text from `window` chunks before it to `window` after;
     hits that then touch or overlap in one document become one passage, in the better hit's place."""
-    wanted: dict[tuple[str, str], set[int]] = {}
-    for p in hits:
-        m = metas[p.id]
-        i = int(m.get("index", -1))
-        if i >= 0:
-            wanted.setdefault((m["source"], snap.live.get(m["source"], "")), set()).update(range(max(0, i - window), i + window + 1))
-    rows: dict[tuple[str, str], dict[int, tuple[str, dict]]] = {}
-    for (source, sha), idx in wanted.items():
-        got = snap.corpus.chunks.get(
-            where={"$and": [{"source": source}, {"sha256": sha}, {"index": {"$in": sorted(idx)}}]},
-            include=["documents", "metadatas"],
-        )
-        rows[(source, sha)] = {int(m["index"]): (d, m) for d, m in zip(got["documents"], got["metadatas"])}
     spans: list[tuple[Passage, tuple[str, str], int, int]] = []  # (hit, document, first chunk, last chunk)
     for p in hits:
-        m = metas[p.id]
-        key, i = (m["source"], snap.live.get(m["source"], "")), int(m.get("index", -1))
-        have = rows.get(key, {})
+        m = snap.rows[at[p.id]][2]
+        source, i = m["source"], int(m.get("index", -1))
+        if i < 0:  # an old index without chunk numbers: the hit alone
+            spans.append((p, (source, p.id), i, i))
+            continue
         lo = hi = i
-        while lo - 1 in have and i - lo < window:
+        while i - lo < window and snap.row_at(source, lo - 1) is not None:
             lo -= 1
-        while hi + 1 in have and hi - i < window:
+        while hi - i < window and snap.row_at(source, hi + 1) is not None:
             hi += 1
-        spans.append((p, key, lo, hi))
-    spans = _merge_spans(spans)
+        spans.append((p, (source, snap.live.get(source, "")), lo, hi))
     out: list[Passage] = []
-    for hit, key, a, b in spans:
-        have = rows.get(key, {})
-        if a not in have:  # no neighbours found (an old index without chunk numbers): the hit alone
+    for hit, (source, _), a, b in _merge_spans(spans):
+        if a < 0:
             out.append(hit)
             continue
-        parts = [_passage(hit.id, *have[j]) for j in range(a, b + 1) if j in have]
-        out.append(_join(hit, parts))
+        rows = [snap.rows[j] for j in (snap.row_at(source, n) for n in range(a, b + 1)) if j is not None]
+        out.append(_join(hit, [_passage(hit.id, doc, meta) for _, doc, meta in rows]))
     return out
 
 

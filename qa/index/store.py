@@ -111,6 +111,11 @@ def page_metadatas(collection: Any, page: int = 5000) -> Iterator[dict[str, Any]
         yield from got["metadatas"] or []
 
 
+def embedded_path() -> Path:
+    """Where the embedded store lives: $QA_HOME/chroma."""
+    return qa_home() / "chroma"
+
+
 class Store:
     """Chroma client: embedded PersistentClient under $QA_HOME, or HttpClient when QA_CHROMA_URL is set."""
 
@@ -147,7 +152,7 @@ class Store:
             self.location = url if db == "default_database" else f"{url} (database {db})"
             self.path = None
         else:
-            path = qa_home() / "chroma"
+            path = embedded_path()
             path.mkdir(parents=True, exist_ok=True)
             try:
                 self.client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)

@@ -48,7 +48,7 @@ def retrieval_latency(home: Path, collection: str, questions: list[str], rounds:
     r = Retriever(load_settings(collection=collection))
     r.retrieve(questions[0])  # warm
     times = _warm_query_ms(r, questions, rounds)
-    return {"collection": collection, "chunks": r.corpus.chunks.count(), "p50_ms": round(pct(times, 0.5), 1), "p95_ms": round(pct(times, 0.95), 1)}
+    return {"collection": collection, "chunks": len(r.snapshot.rows), "p50_ms": round(pct(times, 0.5), 1), "p95_ms": round(pct(times, 0.95), 1)}
 
 
 

@@ -160,40 +160,41 @@ def _rss_now_mb() -> float:
 
 
 def _retrieval_here(rounds: int) -> None:
-    """In the child: open the collection, load the query embedder, then time BM25 three ways apart
-    from the warm queries: built from the store (what the first process after an ingest pays: every
-    chunk paged out of Chroma and stemmed), written to the on-disk cache, and read back from it (what
-    every later process pays)."""
+    """In the child: open the collection, load the query embedder, then time the snapshot (rows,
+    vectors and BM25) three ways apart from the warm queries: built from the store (what the first
+    process after an ingest pays: every chunk paged out of Chroma and stemmed), written to the
+    on-disk cache, and read back from it (what every later process pays)."""
     import json
 
-    from qa.answer import bm25
+    from qa.answer import snapshot
     from qa.answer.retrieve import Retriever
     from qa.config import load_settings, qa_home
 
     r = Retriever(load_settings())
+    r.refresh(force=True)  # read from the store, as the first process after an ingest does
     r.embedder.embed(["warm up"])
-    snap = r._snap
+    snap = r.snapshot
     before = _rss_now_mb()
     t0 = time.perf_counter()
-    index, rows = bm25.build(snap.corpus, snap.live)
+    index, rows, vectors = snapshot.build(snap.corpus, snap.live)
     build_s = time.perf_counter() - t0
     after = _rss_now_mb()
-    folder = bm25.cache_folder(qa_home(), r.store.location, snap.corpus, snap.live)
+    folder = snapshot.cache_folder(qa_home(), r.store.location, snap)
     t0 = time.perf_counter()
-    bm25.save(folder, index, rows)
+    snapshot.save(folder, index, rows, vectors)
     save_s = time.perf_counter() - t0
     cache_mb = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6
-    del index, rows
+    del index, rows, vectors
     t0 = time.perf_counter()
-    loaded = bm25.load(folder)
+    loaded = snapshot.load(folder)
     load_s = time.perf_counter() - t0
-    assert loaded is not None, "the BM25 cache just written could not be read"
+    assert loaded is not None, "the snapshot just written could not be read"
     del loaded
     t0 = time.perf_counter()
     r.retrieve(SCALE_QUESTIONS[0])  # reads the cache again, into the snapshot
     first = time.perf_counter() - t0
     times = _warm_query_ms(r, SCALE_QUESTIONS, rounds)
-    print(json.dumps({"chunks": r.corpus.chunks.count(), "bm25_build_s": round(build_s, 2), "bm25_rss_mb": round(after - before, 1),
+    print(json.dumps({"chunks": snap.corpus.chunks.count(), "bm25_build_s": round(build_s, 2), "bm25_rss_mb": round(after - before, 1),
                       "bm25_save_s": round(save_s, 2), "bm25_cache_mb": round(cache_mb, 1), "bm25_load_s": round(load_s, 2),
                       "rss_mb": round(after), "first_query_s": round(first, 2),
                       "p50_ms": round(pct(times, 0.5), 1), "p95_ms": round(pct(times, 0.95), 1), "queries": len(times)}))
@@ -311,7 +312,7 @@ def run_scale(sizes: list[int], max_bytes: int, out: Path, compare_files: int = 
         )
     Console().print(table)
     table = Table(title="retrieval in a fresh process, by collection size")
-    for col in ("size", "chunks", "BM25 build (from the store)", "BM25 memory", "BM25 cache: size / load", "first query", "warm p50 / p95"):
+    for col in ("size", "chunks", "snapshot build (from the store)", "its memory", "snapshot cache: size / load", "first query", "warm p50 / p95"):
         table.add_column(col)
     for r in res["retrieval"]:
         table.add_row(r["mode"], str(r["chunks"]), f"{r['bm25_build_s']} s", f"{r['bm25_rss_mb']} MB",
