@@ -20,7 +20,7 @@ from qa.home import qa_home
 # other QA_* variable must name a setting: anything else is reported as a typo. Add new ones here.
 NOT_SETTINGS = {
     "QA_HOME": "where qa keeps its data (qa_home below)",
-    "QA_MODELS_DIR": "where assembled model weights go (qa/answer/models.py)",
+    "QA_MODELS_DIR": "where weights derived from installed packages go: assembled GGUFs, the embedder's ONNX export (qa/home.py)",
 }
 TEST_ONLY_PREFIX = "QA_TEST_"  # variables for the test suite's own use, never read by qa
 

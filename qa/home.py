@@ -15,3 +15,11 @@ def qa_home() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("qa", appauthor=False))
+
+
+def models_dir() -> Path:
+    """Where weights derived from installed packages live (assembled GGUFs, the embedder's ONNX
+    export): `$QA_MODELS_DIR`, else `$QA_HOME/models`. They depend on the packages, not on any
+    collection, so several homes can share one folder."""
+    env = os.environ.get("QA_MODELS_DIR")
+    return Path(env).expanduser() if env else qa_home() / "models"

@@ -134,22 +134,10 @@ def seeded_server_db(chroma_server: str, seeded_home: Path) -> str:
     return "seeded"
 
 
-def _link_exports(src: str, dst: str) -> None:
-    if src.endswith(".onnx"):
-        try:
-            os.link(src, dst)
-            return
-        except OSError:  # another file system: copy
-            pass
-    shutil.copy2(src, dst)
-
-
 @pytest.fixture
 def seeded(seeded_home: Path, qa_home: Path, store_mode: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Path:
-    # the embedded store, and the ONNX export both modes use; never weights (they live in MODELS_DIR).
-    # The 88 MB export is hard-linked, not copied: qa only ever replaces it whole (os.replace), so a
-    # test cannot change the seeded home's copy through the link.
-    shutil.copytree(seeded_home, qa_home, ignore=shutil.ignore_patterns("models"), copy_function=_link_exports)
+    # the embedded store; never weights (they, and the embedder's ONNX export, live in MODELS_DIR)
+    shutil.copytree(seeded_home, qa_home, ignore=shutil.ignore_patterns("models"))
     if store_mode == "server":
         monkeypatch.setenv("QA_CHROMA_DATABASE", request.getfixturevalue("seeded_server_db"))
     return qa_home

@@ -1,11 +1,16 @@
-"""The ONNX query encoder must agree with sentence-transformers, the reference implementation."""
+"""The ONNX encoder (ingest and questions) must agree with sentence-transformers, the reference implementation."""
 
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
 from qa.index.embed import Embedder, export_onnx, onnx_path
 
 TEXTS = [
@@ -29,7 +34,23 @@ def test_onnx_matches_sentence_transformers() -> None:
         assert cos > 0.9999, cos
 
 
-def test_without_export_sentence_transformers_is_used() -> None:
+def test_without_export_sentence_transformers_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_MODELS_DIR", str(tmp_path / "models"))  # nothing exported there yet
     e = Embedder("all-MiniLM-L6-v2", prefer_onnx=True)
-    assert e._onnx is None  # fresh $QA_HOME: nothing exported yet
+    assert e._onnx is None
     assert len(e.embed(["hello"])[0]) == 384
+
+
+@pytest.mark.slow  # exports the model with torch when nothing has yet
+def test_ingest_embeds_with_the_export_and_never_imports_torch(tmp_path: Path) -> None:
+    """Once the model is exported (the first ingest does it), ingest embeds through onnxruntime: a
+    new process indexes without importing torch or sentence-transformers."""
+    assert export_onnx(Embedder("all-MiniLM-L6-v2").path) is not None
+    doc = tmp_path / "bridge.txt"
+    doc.write_text("The Quokka Lane bridge opened in 1990 after four years of work.\n", encoding="utf-8")
+    probe = ("import sys; from qa.config import load_settings; from qa.index.ingest import ingest; "
+             f"s = ingest([{str(doc)!r}], load_settings()); "
+             "print(s.chunks, sorted(m for m in ('torch', 'sentence_transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env=os.environ.copy())
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["1", "[]"]

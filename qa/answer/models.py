@@ -20,6 +20,7 @@ from typing import Protocol
 
 from qa.config import Settings, qa_home
 from qa.errors import QAError
+from qa.home import models_dir  # noqa: F401 - re-exported: callers import it from here
 
 
 class Model(Protocol):
@@ -35,12 +36,6 @@ class Model(Protocol):
         `grammar` (GBNF) constrains the reply where the model can; one that cannot ignores it, and
         the caller parses the reply leniently."""
         ...
-
-
-def models_dir() -> Path:
-    """Where assembled weights live: `$QA_MODELS_DIR`, else `$QA_HOME/models`."""
-    env = os.environ.get("QA_MODELS_DIR")
-    return Path(env).expanduser() if env else qa_home() / "models"
 
 
 @dataclass(frozen=True)

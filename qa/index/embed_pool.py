@@ -45,6 +45,7 @@ class EmbedPool:
     def prepare(self) -> None:
         """Start the workers, each loading the model (once per ingest)."""
         if self._pool is None:
+            self.inner.ensure_onnx()  # once, here, not in every worker
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor
 

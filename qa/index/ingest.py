@@ -130,7 +130,7 @@ def _embedder(settings: Settings, given: Embedder | None):  # noqa: ANN202
     `ingest_jobs` worker processes when that is above 1 and the model is local."""
     if given is not None:
         return given, None
-    embedder = embedder_for(settings)
+    embedder = embedder_for(settings, prefer_onnx=True)
     if (settings.ingest_jobs or 1) > 1 and embedder.path is not None:
         from qa.index.embed_pool import EmbedPool
 
@@ -223,10 +223,6 @@ class _Run:
         if self.progress:
             self.progress("", self.total, self.total, summary.chunks)
         self.store.drop_stale(name, keep={corpus.meta["chunks"], corpus.meta["files"]})
-        if summary.files and self.embedder.path is not None:
-            from qa.index.embed import export_onnx
-
-            export_onnx(self.embedder.path)  # once per model: makes `qa ask` start fast
         return summary
 
     def _skip(self, e: SkipFile, source: str, named: bool) -> None:

@@ -37,7 +37,7 @@ def watch(
     from qa.index.embed import embedder_for
     from qa.index.ingest import ingest
 
-    embedder = embedder_for(settings)
+    embedder = embedder_for(settings, prefer_onnx=True)
     stop = threading.Event()
     syncing = threading.Event()
 
