@@ -105,6 +105,7 @@ def test_too_long_question() -> None:
     one_clean_error(run_qa("ask", "why " * 3000), "limit")
 
 
+@pytest.mark.slow  # over 10 s: ingests or starts servers
 @both_stores
 def test_ingest_summary_line(tmp_path: Path) -> None:
     docs = tmp_path / "d"
@@ -117,6 +118,7 @@ def test_ingest_summary_line(tmp_path: Path) -> None:
     assert "ingested 0 files (0 chunks), skipped 1 unchanged" in proc.stdout
 
 
+@pytest.mark.slow  # over 10 s: ingests or starts servers
 def test_eval_conversations_plays_follow_ups_through_chat(seeded: Path) -> None:
     proc = run_qa("eval", "evals/conversations.jsonl", "--model", "none", "--json")
     assert proc.returncode == 0, proc.stderr
@@ -185,6 +187,7 @@ def test_ingest_without_a_path_outside_the_repository_says_what_to_pass(tmp_path
     assert "path not found" not in proc.stderr
 
 
+@pytest.mark.slow  # over 10 s: ingests or starts servers
 def test_a_folder_ingest_reports_each_file_it_passes_over(tmp_path: Path) -> None:
     docs = tmp_path / "d"
     docs.mkdir()

@@ -79,6 +79,7 @@ def test_scanned_pdf_says_it_has_no_text_layer(tmp_path: Path) -> None:
     one_clean_error(proc, "scan.pdf: PDF has no text layer")
 
 
+@pytest.mark.slow  # over 10 s: ingests or starts servers
 def test_pdf_answer_cites_its_page(tmp_path: Path) -> None:
     """A question whose answer is on a known page of a 13-page PDF: the citation names that page."""
     shutil.copy(FIXTURES / "digest.pdf", tmp_path / "digest.pdf")
@@ -168,6 +169,7 @@ def test_page_with_no_main_text_falls_back_to_all_its_text(tmp_path: Path) -> No
     assert read("bare.html", tmp_path / "bare.html", 10**6).text == "Parade: May 9"
 
 
+@pytest.mark.slow  # over 10 s: ingests or starts servers
 def test_terminal_escapes_in_a_document_are_shown_not_obeyed(tmp_path: Path) -> None:
     """A document is untrusted: its escape sequences must not reach the terminal through `qa show`
     or an answer's quotes, and the offsets must still count in the text as stored."""

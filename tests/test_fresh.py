@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from conftest import run_qa
 from qa.config import load_settings
 from qa.index.ingest import ingest
@@ -17,6 +19,7 @@ def _texts(r: Retriever, q: str) -> str:
     return " ".join(p.text for p in r.retrieve(q).passages)
 
 
+@pytest.mark.slow  # over 10 s: ingests or starts servers
 def test_retriever_sees_other_process_ingest_and_rebuild(seeded: Path, tmp_path: Path) -> None:
     doc = tmp_path / "bridge.txt"
     doc.write_text("The Quokka Lane bridge opened in 1990 after four years of work.\n", encoding="utf-8")

@@ -230,6 +230,7 @@ def test_connection_refused_is_one_clear_line(seeded: Path, monkeypatch: pytest.
     assert TEST_KEY not in proc.stderr + proc.stdout
 
 
+@pytest.mark.slow  # over 10 s: ingests or starts servers
 def test_connection_refused_falls_back_to_extractive(seeded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with _dead_port() as s:
         monkeypatch.setenv("QA_BASE_URL", f"http://127.0.0.1:{s.getsockname()[1]}/v1")

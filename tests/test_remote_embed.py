@@ -113,6 +113,7 @@ def test_429_is_retried_with_backoff(tmp_path: Path, recorded_server: str, vcr) 
     assert [code for _, code in _bodies(vcr)] == [429, 200, 200]  # the probe was refused once, then answered
 
 
+@pytest.mark.slow  # over 10 s: ingests or starts servers
 def test_query_with_another_models_vectors_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A store built through an endpoint giving 384 dimensions, queried after the server behind the
     same model name changed to 128: one line, never a comparison of unlike vectors. Ingesting again
@@ -135,6 +136,7 @@ def test_local_store_queried_with_remote_model_is_one_clear_error(seeded: Path, 
     one_clean_error(run_qa("ask", "--model", "none", "--no-server", "Who visited Pyongyang?"), "was built with embedding model")
 
 
+@pytest.mark.slow  # over 10 s: ingests or starts servers
 def test_endpoint_down_mid_ingest_rolls_back_and_a_rerun_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two files a batch, one request a batch: the server answers the probe and two batches, then
     stops listening. The third batch fails after its retries and is rolled back (one clear line);
@@ -190,6 +192,7 @@ def test_remote_embed_error_names_the_endpoint_never_the_key(tmp_path: Path, mon
         embedder_for(load_settings(embed_model="openai:"))
 
 
+@pytest.mark.slow  # over 10 s: ingests or starts servers
 @pytest.mark.parametrize("remote", [False, True], ids=["local-processes", "remote-requests"])
 def test_parallel_ingest_stores_what_a_serial_one_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, remote: bool) -> None:
     """`--jobs 2` and a serial ingest of the seeds: same ids, documents, metadata and file records,

@@ -219,6 +219,7 @@ def test_queue_is_fair_bounded_and_cancellable() -> None:
     asyncio.run(scenario())
 
 
+@pytest.mark.slow  # over 10 s: ingests or starts servers
 def test_citations_through_the_server_open_from_where_the_user_asked(server: str, seeded: Path, tmp_path: Path) -> None:
     """The server runs in the repository; the user asks from inside seeds/ and from elsewhere: the
     printed path is the one `--no-server` prints there, and `qa show` opens it."""

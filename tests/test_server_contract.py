@@ -120,6 +120,7 @@ def sse(raw: bytes) -> list[tuple[str, dict]]:
     return out
 
 
+@pytest.mark.slow  # over 10 s: ingests or starts servers
 def test_openapi_documents_exactly_what_the_server_answers(seeded: Path, models: None) -> None:
     """Every status the OpenAPI document lists for a path is produced for real here, and its body
     validates against the documented schema (errors: {error, type}, never FastAPI's {detail})."""
