@@ -34,8 +34,11 @@ def test_onnx_matches_sentence_transformers() -> None:
         assert cos > 0.9999, cos
 
 
-def test_without_export_sentence_transformers_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_where_no_export_can_be_made_sentence_transformers_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import qa.index.embed as embed_mod
+
     monkeypatch.setenv("QA_MODELS_DIR", str(tmp_path / "models"))  # nothing exported there yet
+    monkeypatch.setattr(embed_mod, "export_onnx", lambda model_dir: None)  # e.g. torch missing
     e = Embedder("all-MiniLM-L6-v2", prefer_onnx=True)
     assert e._onnx is None
     assert len(e.embed(["hello"])[0]) == 384
@@ -54,3 +57,25 @@ def test_ingest_embeds_with_the_export_and_never_imports_torch(tmp_path: Path) -
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env=os.environ.copy())
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["1", "[]"]
+
+
+def test_the_export_is_keyed_by_the_weights_not_where_they_are_installed(tmp_path: Path) -> None:
+    """The same weights in another folder (another venv) find the same export; changed weights do not."""
+    import shutil
+
+    src = Embedder("all-MiniLM-L6-v2").path
+    copy = tmp_path / src.name
+    shutil.copytree(src, copy)
+    assert onnx_path(copy) == onnx_path(src)
+    data = bytearray((copy / "model.safetensors").read_bytes())
+    data[-10] ^= 0xFF  # one byte of the last tensor
+    (copy / "model.safetensors").write_bytes(bytes(data))
+    assert onnx_path(copy) != onnx_path(src)
+
+
+@pytest.mark.slow  # exports the model with torch
+def test_a_question_before_any_ingest_exports_once_then_uses_the_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_MODELS_DIR", str(tmp_path / "models"))  # nothing exported there yet
+    e = Embedder("all-MiniLM-L6-v2", prefer_onnx=True)
+    assert e._onnx is not None and onnx_path(e.path).exists()
+    assert len(e.embed(["hello"])[0]) == 384

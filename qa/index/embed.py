@@ -44,12 +44,28 @@ def resolve_embed_model(name: str) -> Path:
 
 def onnx_path(model_dir: Path) -> Path:
     """Where the ONNX export of a model lives: beside the other derived weights (so homes that share
-    them share it), keyed by its weights so a changed model re-exports."""
+    them share it), keyed by the weights' content so that a changed model re-exports and the same
+    model installed in another environment (every fresh clone's venv) does not."""
     from qa.home import models_dir
 
-    weights = model_dir / "model.safetensors"
-    stamp = hashlib.sha1(f"{weights.resolve()}:{weights.stat().st_size if weights.exists() else 0}".encode()).hexdigest()[:12]
-    return models_dir() / "embed" / f"{model_dir.name}-{stamp}.onnx"
+    return models_dir() / "embed" / f"{model_dir.name}-{_weights_stamp(model_dir)}.onnx"
+
+
+def _weights_stamp(model_dir: Path) -> str:
+    """The weights' size, first and last MiB and the model's config (safetensors starts with every
+    tensor's name, shape and offset; the last MiB is tensor data): enough to tell two models apart
+    without reading 90 MB on every question. A folder without safetensors is keyed by its path."""
+    weights, config = model_dir / "model.safetensors", model_dir / "config.json"
+    try:
+        with open(weights, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            head = f.read(1 << 20)
+            f.seek(max(0, size - (1 << 20)))
+            tail = f.read()
+        seen = b"%d:" % size + head + tail + (config.read_bytes() if config.is_file() else b"")
+    except OSError:
+        seen = f"{model_dir.resolve()}:0".encode()
+    return hashlib.sha1(seen).hexdigest()[:12]
 
 
 def export_onnx(model_dir: Path) -> Path | None:
@@ -173,8 +189,12 @@ class Embedder:
 
     @cached_property
     def _onnx(self) -> _OnnxEncoder | None:
+        """The ONNX encoder, exporting the model first if no export exists yet (a question asked
+        before any ingest on this installation pays the export once, not torch on every question)."""
+        if not self.prefer_onnx:
+            return None
         path = onnx_path(self.path)
-        if not self.prefer_onnx or not path.exists():
+        if not path.exists() and export_onnx(self.path) is None:
             return None
         try:
             return _OnnxEncoder(path, self.path, self.tokenizer, self.max_tokens, self.threads)
@@ -199,7 +219,8 @@ class Embedder:
         return SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
 
     def ensure_onnx(self) -> None:
-        """Export the model to ONNX if it has not been (torch, once per model), so that `_onnx` finds it."""
+        """Export the model to ONNX if it has not been (torch, once per model), without loading it
+        here (an ingest pool's parent, whose workers load it)."""
         if self.prefer_onnx and not onnx_path(self.path).exists() and export_onnx(self.path) is not None:
             self.__dict__.pop("_onnx", None)  # looked for before the export: look again
 
