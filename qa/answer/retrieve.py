@@ -18,7 +18,7 @@ from qa.config import Settings, qa_home
 from qa.errors import QAError
 from qa.index.embed import Embedder, embedder_for
 from qa.index.load import page_label
-from qa.index.store import FORMAT, Corpus, Store, embedded_path, shown
+from qa.index.store import Corpus, Store, embedded_path, shown
 from qa.text import content_terms
 from qa.types import Citation, Passage
 
@@ -92,12 +92,10 @@ class Retriever:
         self._store = store
         self._lock = threading.Lock()  # the server retrieves from worker threads
         self._home = qa_home()
-        self._path = embedded_path() if store is None and not settings.chroma_url else (store.path if store else None)
+        self._path = store.path if store else (None if settings.chroma_url else embedded_path())  # None: a server
         snap = None
         if store is None and self._path is not None:
             snap = snapshot.from_pointer(self._home, str(self._path), self._path, settings.collection)
-            if snap is not None and snap.entry.get("format") != FORMAT:
-                snap = None  # written by another version: the store says what to do
         if snap is not None:
             _same_model(snap, settings)
         self._snap = snap or self._load()

@@ -12,8 +12,8 @@ one is rebuilt from Chroma. Each write replaces the collection's previous folder
 Both halves of retrieval search these rows with NumPy alone: BM25 over the term weights bm25s
 computed at build time (kept as its sparse arrays: reading them back needs neither bm25s nor the
 SciPy it imports, 0.3–0.6 s of a cold start), and the dense half exactly (cosine over the saved
-vectors), which for the sizes a laptop holds is faster than an HNSW query and never approximate. Chroma stays the store of record: every write goes there, and every snapshot is
-read out of it once.
+vectors), which for the sizes a laptop holds is faster than an HNSW query and never approximate.
+Chroma stays the store of record: every write goes there, and every snapshot is read out of it once.
 
 An embedded store also gets a pointer file naming its current snapshot, stamped with the identity
 of Chroma's SQLite file and SQLite's own file change counter (the header field every write
@@ -34,7 +34,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from qa.index.store import FileRecord, pages, shown
+from qa.index.store import FORMAT, FileRecord, pages, shown
 from qa.text import content_terms
 
 Row = tuple[str, str, dict[str, Any]]  # chunk id, text, metadata (source, start, end, index, sentences)
@@ -287,11 +287,9 @@ def from_pointer(home: Path, location: str, store_path: Path | None, name: str) 
         return None
     try:
         body = json.loads(path.read_text(encoding="utf-8"))
-        if body.get("stamp") != now:
-            return None
-        records = [FileRecord(m["source"], m["path"], m["sha256"], int(m["chunks"]), m.get("title", ""), m.get("pages", ""))
-                   for m in body["records"]]
-        snap = Snapshot(name, body["entry"], records, stamp=now)
+        if body.get("stamp") != now or body["entry"].get("format") != FORMAT:
+            return None  # the store changed, or another version wrote it: the store says what to do
+        snap = Snapshot(name, body["entry"], [FileRecord.from_metadata(m) for m in body["records"]], stamp=now)
         fill(snap, home, location)
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -221,12 +221,11 @@ class Embedder:
     def ensure_onnx(self) -> None:
         """Export the model to ONNX if it has not been (torch, once per model), without loading it
         here (an ingest pool's parent, whose workers load it)."""
-        if self.prefer_onnx and not onnx_path(self.path).exists() and export_onnx(self.path) is not None:
-            self.__dict__.pop("_onnx", None)  # looked for before the export: look again
+        if self.prefer_onnx:
+            export_onnx(self.path)  # at once when it exists
 
     def prepare(self) -> None:
-        """Load the model now (ingest times loading apart from embedding)."""
-        self.ensure_onnx()
+        """Load the model now (ingest times loading apart from embedding; `_onnx` exports it first if need be)."""
         if not (self.prefer_onnx and self._onnx is not None):
             self._model  # noqa: B018
 

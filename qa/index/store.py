@@ -74,6 +74,11 @@ class FileRecord:
     def page_starts(self) -> list[int]:
         return json.loads(self.pages) if self.pages else []
 
+    @classmethod
+    def from_metadata(cls, m: dict[str, Any]) -> FileRecord:
+        """The record back from what `metadata()` stored."""
+        return cls(m["source"], m["path"], m["sha256"], int(m["chunks"]), m.get("title", ""), m.get("pages", ""))
+
     def metadata(self) -> dict[str, Any]:
         """The record as stored (Chroma metadata: no empty optional fields)."""
         m = {"source": self.source, "path": self.path, "sha256": self.sha256, "chunks": self.chunks}
@@ -90,7 +95,7 @@ class Corpus:
     def file_records(self) -> dict[str, FileRecord]:
         out = {}
         for m in page_metadatas(self.files):
-            out[m["source"]] = FileRecord(m["source"], m["path"], m["sha256"], int(m["chunks"]), m.get("title", ""), m.get("pages", ""))
+            out[m["source"]] = FileRecord.from_metadata(m)
         return out
 
 
