@@ -185,6 +185,26 @@ def test_bad_files_in_a_folder_are_skipped(corpus: Path) -> None:
     assert html and "alert" not in html[0].text
 
 
+def test_the_same_text_under_another_path_is_indexed_and_said(corpus: Path, tmp_path: Path) -> None:
+    """A copy (or a second checkout of the same folder) is a document of its own, but its passages
+    would crowd out others in a question's evidence: each such file gets one line naming the first."""
+    s = load_settings()
+    said: list[str] = []
+    shutil.copy(corpus / "001_b4cd203a8e781f12.txt", corpus / "copy.txt")  # two copies in one run
+    first = ingest([str(corpus)], s, warn=said.append)
+    assert first.files == 3
+    assert len(said) == 1 and "copy.txt has the same text as" in said[0] and "001_b4cd203a8e781f12.txt" in said[0], said
+    other = tmp_path / "checkout" / "docs"
+    shutil.copytree(corpus, other)  # a second checkout: every file already indexed elsewhere
+    said.clear()
+    again = ingest([str(other)], s, warn=said.append)
+    assert again.files == 3 and len(said) == 3 and all(str(corpus.name) in line for line in said), said
+    said.clear()
+    assert ingest([str(corpus), str(other)], s, warn=said.append).skipped == 6 and said == []  # unchanged: nothing to say
+    (other / "004_d1e3b79279d3dec7.txt").write_text("A text of its own.\n", encoding="utf-8")
+    assert ingest([str(other)], s, warn=said.append).files == 1 and said == []
+
+
 def test_a_file_is_indexed_once_however_it_is_named(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`qa ingest docs` then `qa ingest $PWD/docs`, or a symlink to an indexed file: one file, not two."""
     monkeypatch.chdir(tmp_path)

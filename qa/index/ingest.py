@@ -174,6 +174,10 @@ class _Run:
                     found.append((shown(rec.path), Path(rec.path), False))
 
         self.total = len(found)
+        # Content already indexed under another path (a copy, a second checkout of the same folder):
+        # indexed again, since each path is a document of its own, but said, because every copy's
+        # passages then compete for the same places in a question's evidence.
+        same_text = {r.sha256: r.path for r in committed.values()}
         try:
             batch: list[tuple[Document, list]] = []
             for source, path, named in found:
@@ -188,6 +192,9 @@ class _Run:
                     summary.skipped += 1
                     self._tick(source)
                     continue
+                twin = same_text.setdefault(doc.sha256, str(path))
+                if twin != str(path):
+                    self.warn(f"{source} has the same text as {shown(twin)}: both are indexed, so a question may be shown the same passage twice")
                 with _Clock(self.t, "split"):
                     chunks = split(doc.text, settings.chunk_size, settings.chunk_overlap, self.embedder.count_tokens)
                 if not chunks or len(chunks) > settings.max_file_chunks:

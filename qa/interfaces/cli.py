@@ -108,7 +108,7 @@ def ingest(
 
         summary = run_ingest(
             paths, settings, rebuild=rebuild, prune=prune, progress=progress, on_commit=on_commit,
-            warn=lambda m: err.print(m, style="yellow", markup=False, highlight=False, soft_wrap=True),
+            warn=_warner(err),
         )
     extra = f", {summary.removed} removed" if summary.removed else ""
     extra += ", rebuilt" if summary.rebuilt else ""
@@ -144,11 +144,16 @@ def _watch(paths: list[str], settings, err) -> None:  # noqa: ANN001
               f"{len(s.failed)} failed in {s.seconds:.1f} s", flush=True)
 
     try:
-        watch(paths, settings, on_sync, warn=lambda m: err.print(m, style="yellow", markup=False, highlight=False, soft_wrap=True),
+        watch(paths, settings, on_sync, warn=_warner(err),
               ready=lambda: err.print(f"watching {' '.join(paths)} (Ctrl-C stops)", highlight=False))
     except KeyboardInterrupt:  # during a sync: its batch was rolled back
         pass
     err.print("stopped watching; the index holds every change committed so far", highlight=False)
+
+
+def _warner(err):  # noqa: ANN001, ANN202 - a rich Console on stderr
+    """Where ingest's warnings go: one yellow line each on stderr, never parsed as markup."""
+    return lambda m: err.print(m, style="yellow", markup=False, highlight=False, soft_wrap=True)
 
 
 def _answerer(collection: str | None, model: str | None, **overrides):  # noqa: ANN003, ANN202
@@ -359,7 +364,7 @@ def eval_(
         from qa.config import load_settings
         from qa.index.ingest import ingest as run_ingest
 
-        run_ingest(corpus, load_settings(collection=collection))
+        run_ingest(corpus, load_settings(collection=collection), warn=_warner(Console(stderr=True)))
     answerer = _answerer(collection, model)
     err = Console(stderr=True)
 
@@ -410,7 +415,7 @@ def _eval_conversations(gold: Path, collection: str | None, model: str | None, c
         from qa.config import load_settings
         from qa.index.ingest import ingest as run_ingest
 
-        run_ingest(corpus, load_settings(collection=collection))
+        run_ingest(corpus, load_settings(collection=collection), warn=_warner(Console(stderr=True)))
     answerer = _answerer(collection, model)
     err = Console(stderr=True)
 
