@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -198,11 +199,18 @@ def test_the_same_text_under_another_path_is_indexed_and_said(corpus: Path, tmp_
     shutil.copytree(corpus, other)  # a second checkout: every file already indexed elsewhere
     said.clear()
     again = ingest([str(other)], s, warn=said.append)
-    assert again.files == 3 and len(said) == 3 and all(str(corpus.name) in line for line in said), said
+    assert again.files == 3 and len(said) == 3 and all(f"same text as {corpus.resolve()}{os.sep}" in line for line in said), said
     said.clear()
     assert ingest([str(corpus), str(other)], s, warn=said.append).skipped == 6 and said == []  # unchanged: nothing to say
     (other / "004_d1e3b79279d3dec7.txt").write_text("A text of its own.\n", encoding="utf-8")
     assert ingest([str(other)], s, warn=said.append).files == 1 and said == []
+    big = tmp_path / "big"  # two copies that are not indexed at all (over the chunk limit): no twin to speak of
+    big.mkdir()
+    for name in ("a.txt", "b.txt"):
+        shutil.copy(SEEDS / "000_a984c12c8d999f47.txt", big / name)
+    said.clear()
+    assert ingest([str(big)], load_settings(max_file_chunks=1), warn=said.append).files == 0
+    assert len(said) == 2 and all(line.startswith("skipped") for line in said), said
 
 
 def test_a_file_is_indexed_once_however_it_is_named(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -192,15 +192,15 @@ class _Run:
                     summary.skipped += 1
                     self._tick(source)
                     continue
-                twin = same_text.setdefault(doc.sha256, str(path))
-                if twin != str(path):
-                    self.warn(f"{source} has the same text as {shown(twin)}: both are indexed, so a question may be shown the same passage twice")
                 with _Clock(self.t, "split"):
                     chunks = split(doc.text, settings.chunk_size, settings.chunk_overlap, self.embedder.count_tokens)
                 if not chunks or len(chunks) > settings.max_file_chunks:
                     why = "no text to index" if not chunks else f"{len(chunks)} chunks, over the {settings.max_file_chunks} limit (QA_MAX_FILE_CHUNKS)"
                     self._skip(SkipFile(f"{source}: {why}"), source, named)
                     continue
+                twin = same_text.setdefault(doc.sha256, str(path))
+                if twin != str(path):
+                    self.warn(f"{source} has the same text as {shown(twin)}: both are indexed, so a question may be shown the same passage twice")
                 batch.append((doc, chunks))
                 if len(batch) >= batch_files:
                     self._write_and_commit(batch, committed)

@@ -360,13 +360,13 @@ def eval_(
         _eval_adversarial(gold, json_out, model)
         return
     gold_rows = evals.load_gold(gold)
+    err = Console(stderr=True)
     if corpus:
         from qa.config import load_settings
         from qa.index.ingest import ingest as run_ingest
 
-        run_ingest(corpus, load_settings(collection=collection), warn=_warner(Console(stderr=True)))
+        run_ingest(corpus, load_settings(collection=collection), warn=_warner(err))
     answerer = _answerer(collection, model)
-    err = Console(stderr=True)
 
     def on_row(r) -> None:  # noqa: ANN001
         if not json_out:
@@ -411,13 +411,13 @@ def _eval_conversations(gold: Path, collection: str | None, model: str | None, c
     from qa.evaluation.report import metric_table
 
     convs = evals.load_conversations(gold)
+    err = Console(stderr=True)
     if corpus:
         from qa.config import load_settings
         from qa.index.ingest import ingest as run_ingest
 
-        run_ingest(corpus, load_settings(collection=collection), warn=_warner(Console(stderr=True)))
+        run_ingest(corpus, load_settings(collection=collection), warn=_warner(err))
     answerer = _answerer(collection, model)
-    err = Console(stderr=True)
 
     def on_row(r: dict) -> None:
         if not json_out:
