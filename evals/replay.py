@@ -42,7 +42,7 @@ class ReplayModel:
         if max_tokens > 2:  # an answer or a reading: the recorded one
             self.last_usage, self.last_logprobs, self.last_top = {"prompt_tokens": 0, "completion_tokens": 0}, [], []
             return self.drafts[self.question]
-        text = self.real.generate(messages, max_tokens, on_token) if grammar is None else self.real.generate(messages, max_tokens, on_token, grammar=grammar)
+        text = self.real.generate(messages, max_tokens, on_token)  # a judge: one word, no grammar
         self.last_usage = dict(getattr(self.real, "last_usage", {}) or {})
         self.last_logprobs = list(getattr(self.real, "last_logprobs", []) or [])
         self.last_top = list(getattr(self.real, "last_top", []) or [])
@@ -66,11 +66,13 @@ def main() -> int:
 
     report = json.loads(args.report.read_text())
     drafts = {r["question"]: r.get("draft") or "" for r in report["rows"]}
-    settings = Settings(collection=args.collection)
-    real = load_model(report["summary"]["model"], settings)
-    model = ReplayModel(real, drafts)
-    answerer = Answerer(settings, Retriever(settings), model)
     gold = evals.load_gold(args.gold)
+    missing = [g.id for g in gold if g.question not in drafts]
+    if missing:
+        sys.exit(f"replay: error: {args.report} holds no draft for {len(missing)} question(s) of {args.gold} (first: {missing[0]})")
+    settings = Settings(collection=args.collection)
+    model = ReplayModel(load_model(report["summary"]["model"], settings), drafts)
+    answerer = Answerer(settings, Retriever(settings), model)
     ask = answerer.ask
 
     def replayed(question: str, *a, **k):  # noqa: ANN002, ANN003, ANN202
