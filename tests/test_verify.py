@@ -419,3 +419,23 @@ def test_a_figure_written_another_way_is_the_same_figure() -> None:
     assert "not in the quote" in _numbers_ok("Profit rose 76% to $10.3 million.", quote, "")
     assert "another unit" in _numbers_ok("Profit rose 76% to 10.3 billion yen.", quote, "")
     assert "not in the quote" in _numbers_ok("It cost one dollar.", "It cost $2.", "")  # a worded figure with its currency
+
+
+def test_wire_notations_of_a_figure_are_read_as_the_figure() -> None:
+    """Mixed fractions ("7-1/2 pct" is 7.5%), cents ("34 cts" is $0.34) and "U.S. dlrs" are read
+    as value, scale and unit, so a paraphrase in other notation is the same figure and a changed
+    one is still refused."""
+    from qa.check.claims import _numbers_ok
+
+    same = [
+        ("The rate was 7.5 percent.", "The rate was 7-1/2 pct."),
+        ("The rate was 7.5 percent.", "The rate was 7 1/2 pct."),
+        ("Net income was 34 cents a share.", "Net income was 0.34 dlrs a share."),
+        ("Net income was $0.34 a share.", "Net income was 34 cts a share."),
+        ("Profit was $1.2 billion.", "Profit was 1.2 billion U.S. dlrs."),
+    ]
+    for claim, quote in same:
+        assert _numbers_ok(claim, quote, "") == "", (claim, quote)
+    assert "not in the quote" in _numbers_ok("The rate is 7 percent.", "The rate is 7-1/2 pct.", "")
+    assert "not in the quote" in _numbers_ok("Net was 12 dollars a share.", "Net was 12 cts a share.", "")
+    assert "another unit" in _numbers_ok("It paid 20 yen a share.", "It paid 20 U.S. dlrs per share.", "")

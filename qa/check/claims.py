@@ -45,8 +45,11 @@ Similar = Callable[[list[str], list[str]], list[float]]
 PARAPHRASE_MIN = 0.6
 
 _SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "mln": 1e6, "billion": 1e9, "bn": 1e9, "bln": 1e9, "b": 1e9, "trillion": 1e12}
-# A currency named after the figure ("10.3 billion dlrs", "250 dollars") is the same unit as its sign.
-_CURRENCY_WORD = {"dlr": "$", "dlrs": "$", "dollar": "$", "dollars": "$", "yen": "¥", "pound": "£", "pounds": "£", "euro": "€", "euros": "€"}
+# A currency named after the figure ("10.3 billion dlrs", "250 dollars", "1.2 billion U.S. dlrs") is
+# the same unit as its sign; cents are hundredths of a dollar ("34 cts" is $0.34).
+_CURRENCY_WORD = {"dlr": "$", "dlrs": "$", "dollar": "$", "dollars": "$", "yen": "¥", "pound": "£", "pounds": "£", "euro": "€", "euros": "€",
+                  "cents": "$", "cts": "$"}
+_HUNDREDTHS = frozenset(("cents", "cts"))  # "34 cents" is $0.34
 _WORDNUM = {
     w: i
     for i, w in enumerate(
@@ -59,10 +62,11 @@ _UPPER = r"more than|over|above|at least|greater than|just over|upwards of|in ex
 _QUANTITY = re.compile(
     rf"(?:(?P<qual>{_LOWER}|{_UPPER}|about|around|approximately|roughly|some|only|just)\s+)?"
     r"(?P<cur>US\$|\$|€|£|¥)?\s?"
-    rf"(?P<num>\d+(?:[,.]\d+)*|\b(?:{'|'.join(sorted(_WORDNUM, key=len, reverse=True))})\b)(?P<ord>st|nd|rd|th)?"
+    rf"(?P<num>\d+(?:[,.]\d+)*|\b(?:{'|'.join(sorted(_WORDNUM, key=len, reverse=True))})\b)"
+    r"(?P<frac>(?:-|\s)[1-9]\d?/[1-9]\d?\b)?(?P<ord>st|nd|rd|th)?"  # "7-1/2", "7 1/2": 7.5
     r"(?:\s?(?P<scale>thousand|million|billion|trillion|bn|mn|mln|bln|k|m|b)\b)?"
     r"\s?(?P<unit>%|percent\b|per cent\b|pct\b)?"
-    rf"(?:\s?(?P<curword>{'|'.join(sorted(_CURRENCY_WORD, key=len, reverse=True))})\b)?"
+    rf"(?:\s?(?P<curword>(?:U\.S\.\s?|US\s)?(?:{'|'.join(sorted(_CURRENCY_WORD, key=len, reverse=True))}))\b)?"
     r"(?:\s*or\s+(?P<post>fewer|less|below|under|more|greater|above|over)\b)?",  # "ten or fewer"
     re.IGNORECASE,
 )
@@ -92,11 +96,17 @@ def quantities(text: str) -> list[Quantity]:
                 continue
         if num in _WORDNUM and not (m.group("scale") or m.group("cur") or m.group("curword") or m.group("unit")) and value < 2:
             continue  # "one of the", "zero-sum": words, not figures
+        if m.group("frac"):
+            top, bottom = m.group("frac").strip(" -").split("/")
+            value += int(top) / int(bottom)
         scale = (m.group("scale") or "").lower()
         if scale in ("m", "b", "k") and not (m.group("cur") or m.group("curword")):
             scale = ""  # "5 m" is metres more often than millions; only "$5m" is money
         value *= _SCALE.get(scale, 1.0)
-        cur = (m.group("cur") or "").replace("US$", "$") or _CURRENCY_WORD.get((m.group("curword") or "").lower(), "")
+        curword = (re.findall(r"[a-z]+", (m.group("curword") or "").lower()) or [""])[-1]  # "U.S. dlrs": "dlrs"
+        if curword in _HUNDREDTHS:
+            value /= 100
+        cur = (m.group("cur") or "").replace("US$", "$") or _CURRENCY_WORD.get(curword, "")
         unit = cur or ("%" if m.group("unit") else "th" if m.group("ord") else "")
         qual = (m.group("qual") or "").lower()
         direction = "<" if re.fullmatch(_LOWER, qual) else ">" if re.fullmatch(_UPPER, qual) else ""
