@@ -44,16 +44,15 @@ def reflow(body: str) -> str:
     return "\n\n".join(re.sub(r"\s+", " ", p).strip() for p in paras if p.strip())
 
 
-def main(src: str) -> None:
+def main(src: str, picks: dict[str, list[int]] = PICKS, out: Path = Path(__file__).parent / "news") -> None:
     articles = {}
     for f in sorted(glob.glob(f"{src}/reut2-*.xml")):
         text = Path(f).read_text(encoding="utf-8", errors="replace")
         for m in re.finditer(r'<REUTERS[^>]*NEWID="(\d+)">(.*?)</REUTERS>', text, re.S):
             articles[int(m.group(1))] = m.group(2)
-    out = Path(__file__).parent / "news"
     out.mkdir(exist_ok=True)
     n = 0
-    for story, ids in PICKS.items():
+    for story, ids in picks.items():
         for i in ids:
             raw = articles[i]
             title = html.unescape(re.search(r"<TITLE>(.*?)</TITLE>", raw, re.S).group(1)).strip()
