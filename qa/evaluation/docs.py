@@ -32,6 +32,7 @@ CORPORA: dict[str, tuple[str, str, str]] = {
     "pydoc": ("evals/pydoc", "pydoc", "reference docs (`pydoc` of 5 stdlib modules)"),
     "licenses": ("evals/licenses", "licenses", "legal text (5 licences)"),
     "news": ("evals/news", "news", "news wire (45 Reuters-21578 articles, nine stories)"),
+    "newsdev": ("evals/newsdev", "newsdev", "news wire, seven other stories (35 Reuters-21578 articles): the news dev split"),
 }
 SPLITS = ("dev", "test")
 DEFAULT_MODEL = "qwen2.5-1.5b"
@@ -151,7 +152,7 @@ def _command(corpus: str, split: str, model: str) -> str:
 def _gold(root: Path, corpus: str, split: str) -> str:
     path = root / "evals" / f"{corpus}-{split}.jsonl"
     if not path.is_file():
-        return "not yet written"
+        return "–"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     answerable = sum(bool(r["answerable"]) for r in rows)
     multi = sum(bool(r.get("cite_all")) for r in rows)
