@@ -138,6 +138,48 @@ def wordnet_examples() -> list[list[str]]:
     return docs
 
 
+# The stories of the project's news corpora (evals/news, frozen; evals/newsdev): an article that
+# mentions one is never a source of training pairs, so the judge is not trained on their facts.
+STORY_TERMS = re.compile(
+    r"\b(texaco|pennzoil|gencorp|purolator|hutton|emery|chrysler|american motors|renault|usair|twa|piedmont|cocoa|coffee|"
+    r"semiconductors?|chips?|brazil\w*|ecuador\w*|caesars|sosnoff|cyclops|dixons|cyacq|seamen|harper|harcourt|rubber|"
+    r"dome|transcanada|amoco)\b",
+    re.IGNORECASE,
+)
+
+
+def reuters_articles(src: Path) -> list[list[str]]:
+    """Sentences of Reuters-21578 wire articles (1987; the genre of the product's main use), read
+    as evals/make_news.py reads them and split as `qa ingest` splits quotes, leaving out every article of evals/news and evals/newsdev and
+    any article that mentions one of their stories."""
+    import html
+
+    sys.path.insert(0, str(ROOT / "evals"))
+    from make_news import PICKS as FROZEN
+    from make_news import reflow
+    from make_newsdev import PICKS as DEV
+
+    from qa.index.split import sentence_spans  # the splitter that cuts the product's quotes
+
+    used = {i for picks in (FROZEN, DEV) for ids in picks.values() for i in ids}
+    docs: list[list[str]] = []
+    for f in sorted(src.glob("reut2-*.xml")):
+        text = f.read_text(encoding="utf-8", errors="replace")
+        for m in re.finditer(r'<REUTERS[^>]*NEWID="(\d+)">(.*?)</REUTERS>', text, re.S):
+            body = re.search(r"<BODY>(.*?)</BODY>", m.group(2), re.S)
+            title = re.search(r"<TITLE>(.*?)</TITLE>", m.group(2), re.S)
+            if int(m.group(1)) in used or not body:
+                continue
+            body_text = html.unescape(re.sub(r"\s*Reuter\s*$", "", body.group(1).strip(), flags=re.I))
+            if STORY_TERMS.search(body_text) or (title and STORY_TERMS.search(title.group(1))):
+                continue
+            flat = reflow(body_text)
+            sents = [t for a, b in sentence_spans(flat) if _good(t := " ".join(flat[a:b].split()))]
+            if len(sents) >= 3:
+                docs.append(sents)
+    return docs
+
+
 # ---------------------------------------------------------------- WordNet synonyms
 
 def synonym_table() -> dict[str, list[str]]:
@@ -530,13 +572,21 @@ def attribution(s: str, rng: random.Random, stated: bool) -> tuple[str, str, str
 NUMERIC = {"numfmt", "number-value", "number-scale", "date"}
 
 
-def make(n: int, seed: int = 13) -> list[dict]:
+def make(n: int, seed: int = 13, reuters: Path | None = None, news_share: float = 0.5) -> list[dict]:
     rng = random.Random(seed)
     corpora = {"debian": debian_docs(), "stdlib": stdlib_docstrings(), "wordnet": wordnet_examples()}
     table = synonym_table()
     docs = [d for ds in corpora.values() for d in ds]
+    news = reuters_articles(reuters) if reuters else []
+    if news:
+        corpora["reuters"] = news
     numeric = [(d, s) for d in docs for s in d if re.search(r"\d", s)]
-    print({k: (len(v), sum(map(len, v))) for k, v in corpora.items()}, "numeric", len(numeric), file=sys.stderr)
+    news_numeric = [(d, s) for d in news for s in d if re.search(r"\d", s)]
+    print({k: (len(v), sum(map(len, v))) for k, v in corpora.items()}, "numeric", len(numeric), len(news_numeric), file=sys.stderr)
+
+    def source() -> tuple[list[list[str]], list[tuple[list[str], str]]]:
+        """Which text a pair is made from: news-wire articles with probability `news_share`."""
+        return (news, news_numeric) if news and rng.random() < news_share else (docs, numeric)
     rows: list[dict] = []
     counts: Counter[str] = Counter()
     stated = FAITHFUL + ["attribution-rephrased"]
@@ -545,8 +595,9 @@ def make(n: int, seed: int = 13) -> list[dict]:
         label = int(k % 2 == 0)
         kinds = stated if label else list(PERTURB)
         kind = min(kinds, key=lambda x: (counts[(label, x)] / weights.get(x, 1.0), rng.random()))
+        pool, pool_numeric = source()
         for _ in range(60):
-            doc, s = rng.choice(numeric) if kind in NUMERIC and rng.random() < 0.9 else (lambda d: (d, rng.choice(d)))(rng.choice(docs))
+            doc, s = rng.choice(pool_numeric) if kind in NUMERIC and rng.random() < 0.9 else (lambda d: (d, rng.choice(d)))(rng.choice(pool))
             if kind in ("attribution", "attribution-rephrased"):
                 q, c, _ = attribution(s, rng, bool(label))
                 break
@@ -557,7 +608,7 @@ def make(n: int, seed: int = 13) -> list[dict]:
                     break
                 continue
             q, base, _ = faithful(s, table, rng) if kind != "topic-drift" and rng.random() < 0.5 else (s, s, "same")
-            c = PERTURB[kind](base, doc, docs, rng)
+            c = PERTURB[kind](base, doc, pool, rng)
             if c and c.strip() != base.strip() and c.strip() != q.strip():
                 break
         else:
@@ -574,8 +625,10 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--n", type=int, default=40000)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--reuters", type=Path, help="the XML edition of Reuters-21578 (see evals/make_news.py): news-wire sentences too")
+    ap.add_argument("--news-share", type=float, default=0.5, help="share of pairs made from the news-wire articles")
     a = ap.parse_args()
-    rows = make(a.n, a.seed)
+    rows = make(a.n, a.seed, a.reuters, a.news_share)
     with a.out.open("w", encoding="utf-8") as fh:
         for r in rows:
             fh.write(json.dumps(r, ensure_ascii=False) + "\n")

@@ -2,6 +2,7 @@
 
     python evals/judge/measure.py --split dev            # per-type table + threshold sweep
     python evals/judge/measure.py --split test --min 0.5  # aggregate only
+    python evals/judge/measure.py --split test --min 0.5 --suite evals/news-perturb.jsonl
 
 Each draft sentence is checked as `qa.check.verify.verify` checks it (its cited passages first), and
 the case is scored by `qa.evaluation.adversarial.score`:
@@ -116,10 +117,12 @@ def main() -> None:
     ap.add_argument("--min", type=float, default=None, help="threshold; default: sweep (dev only)")
     ap.add_argument("--dump", type=Path, help="write per-sentence scores (dev only) here")
     ap.add_argument("--cache", type=Path, help="keep the rules' results here (they do not depend on the judge)")
+    ap.add_argument("--suite", type=Path, default=ROOT / "evals" / "adversarial.jsonl",
+                    help="a verifier suite in its format (evals/news-perturb.jsonl is all test: aggregate only)")
     a = ap.parse_args()
     from qa.check.judge import LearnedJudge
 
-    cases = [json.loads(line) for line in (ROOT / "evals" / "adversarial.jsonl").read_text().splitlines() if line.strip()]
+    cases = [json.loads(line) for line in a.suite.read_text().splitlines() if line.strip()]
     cases = [c for c in cases if c["split"] == a.split]
     if a.cache and a.cache.exists():
         data = pickle.loads(a.cache.read_bytes())
