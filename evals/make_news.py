@@ -44,12 +44,26 @@ def reflow(body: str) -> str:
     return "\n\n".join(re.sub(r"\s+", " ", p).strip() for p in paras if p.strip())
 
 
-def main(src: str, picks: dict[str, list[int]] = PICKS, out: Path = Path(__file__).parent / "news") -> None:
+def read_articles(src: str) -> dict[int, str]:
+    """NEWID -> the article's raw XML, over every file of the distribution."""
     articles = {}
     for f in sorted(glob.glob(f"{src}/reut2-*.xml")):
         text = Path(f).read_text(encoding="utf-8", errors="replace")
         for m in re.finditer(r'<REUTERS[^>]*NEWID="(\d+)">(.*?)</REUTERS>', text, re.S):
             articles[int(m.group(1))] = m.group(2)
+    return articles
+
+
+def body_of(raw: str) -> str | None:
+    """The article's text, entities decoded and the closing "Reuter" cut (None: it has no body)."""
+    body = re.search(r"<BODY>(.*?)</BODY>", raw, re.S)
+    if not body:
+        return None
+    return re.sub(r"\s*Reuter\s*$", "", html.unescape(body.group(1)).strip(), flags=re.I)
+
+
+def main(src: str, picks: dict[str, list[int]] = PICKS, out: Path = Path(__file__).parent / "news") -> None:
+    articles = read_articles(src)
     out.mkdir(exist_ok=True)
     n = 0
     for story, ids in picks.items():
@@ -59,8 +73,7 @@ def main(src: str, picks: dict[str, list[int]] = PICKS, out: Path = Path(__file_
             title = re.sub(r"\s*<[A-Z.]+>", "", title)  # ticker symbols
             date = re.search(r"<DATE>\s*(\S+)", raw).group(1)
             dateline = re.search(r"<DATELINE>(.*?)</DATELINE>", raw, re.S)
-            body = html.unescape(re.search(r"<BODY>(.*?)</BODY>", raw, re.S).group(1))
-            body = re.sub(r"\s*Reuter\s*$", "", body.strip(), flags=re.I)
+            body = body_of(raw)
             place = dateline.group(1).strip().rstrip("- ").strip() if dateline else ""
             head = f"{title.title()}\n\n{place} ({date}, Reuters)" if place else f"{title.title()}\n\n({date}, Reuters)"
             (out / f"{story}-{i}.txt").write_text(f"{head}\n\n{reflow(body)}\n", encoding="utf-8")

@@ -152,31 +152,24 @@ def reuters_articles(src: Path) -> list[list[str]]:
     """Sentences of Reuters-21578 wire articles (1987; the genre of the product's main use), read
     as evals/make_news.py reads them and split as `qa ingest` splits quotes, leaving out every article of evals/news and evals/newsdev and
     any article that mentions one of their stories."""
-    import html
-
     sys.path.insert(0, str(ROOT / "evals"))
     from make_news import PICKS as FROZEN
-    from make_news import reflow
+    from make_news import body_of, read_articles, reflow
     from make_newsdev import PICKS as DEV
 
     from qa.index.split import sentence_spans  # the splitter that cuts the product's quotes
 
     used = {i for picks in (FROZEN, DEV) for ids in picks.values() for i in ids}
     docs: list[list[str]] = []
-    for f in sorted(src.glob("reut2-*.xml")):
-        text = f.read_text(encoding="utf-8", errors="replace")
-        for m in re.finditer(r'<REUTERS[^>]*NEWID="(\d+)">(.*?)</REUTERS>', text, re.S):
-            body = re.search(r"<BODY>(.*?)</BODY>", m.group(2), re.S)
-            title = re.search(r"<TITLE>(.*?)</TITLE>", m.group(2), re.S)
-            if int(m.group(1)) in used or not body:
-                continue
-            body_text = html.unescape(re.sub(r"\s*Reuter\s*$", "", body.group(1).strip(), flags=re.I))
-            if STORY_TERMS.search(body_text) or (title and STORY_TERMS.search(title.group(1))):
-                continue
-            flat = reflow(body_text)
-            sents = [t for a, b in sentence_spans(flat) if _good(t := " ".join(flat[a:b].split()))]
-            if len(sents) >= 3:
-                docs.append(sents)
+    for newid, raw in sorted(read_articles(str(src)).items()):
+        body = body_of(raw)
+        title = re.search(r"<TITLE>(.*?)</TITLE>", raw, re.S)
+        if newid in used or not body or STORY_TERMS.search(body) or (title and STORY_TERMS.search(title.group(1))):
+            continue
+        flat = reflow(body)
+        sents = [t for a, b in sentence_spans(flat) if _good(t := " ".join(flat[a:b].split()))]
+        if len(sents) >= 3:
+            docs.append(sents)
     return docs
 
 

@@ -124,12 +124,14 @@ def main() -> None:
 
     cases = [json.loads(line) for line in a.suite.read_text().splitlines() if line.strip()]
     cases = [c for c in cases if c["split"] == a.split]
-    if a.cache and a.cache.exists():
-        data = pickle.loads(a.cache.read_bytes())
+    key = (str(a.suite.resolve()), a.split)  # a cache holds one suite's split, never another's
+    cached = pickle.loads(a.cache.read_bytes()) if a.cache and a.cache.exists() else None
+    if isinstance(cached, dict) and cached.get("key") == key:
+        data = cached["data"]
     else:
         data = collect(cases)
         if a.cache:
-            a.cache.write_bytes(pickle.dumps(data))
+            a.cache.write_bytes(pickle.dumps({"key": key, "data": data}))
     score_all(data, LearnedJudge(threads=2))
     if a.min is None:
         if a.split != "dev":
