@@ -58,7 +58,7 @@ class Answer:
     citations: list[Citation]
     model: str
     timings_ms: dict[str, float]
-    mode: str  # "generated", "extractive", "fallback-extractive", "abstained"
+    mode: str  # "generated", "quoted", "extractive", "fallback-extractive", "abstained"
     reason: str = ""
     draft: str = ""
     passages: list[Passage] = field(default_factory=list)

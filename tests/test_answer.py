@@ -292,7 +292,7 @@ def test_an_unsure_or_negative_verdict_leaves_the_sentence_dropped(make) -> None
     for verdict in (("no", NO), ("yes", [("yes", -0.7)])):  # p(yes) 0.05; 0.50 < entail_judge_min
         model = ScriptedModel().enqueue(cite("internal issues", "Mr Kim elected to stay in Pyongyang due to internal issues [{n}]."))
         model.enqueue(*verdict)
-        a = make(model).ask(QUESTION_STAY)
+        a = make(model, quote_dropped=False).ask(QUESTION_STAY)
         assert a.mode != "generated" and "elected" in " ".join(a.verification.reasons)
 
 
@@ -303,13 +303,13 @@ def test_the_judge_never_overrules_a_rule_that_found_something_wrong(make) -> No
         "Mr Kim had decided to stay in Pyongyang due to internal issues and illness [{n}].",
     ):
         model = ScriptedModel().enqueue(cite("internal issues", draft))
-        a = make(model, relevance_judge=False).ask(QUESTION_STAY)
+        a = make(model, relevance_judge=False, quote_dropped=False).ask(QUESTION_STAY)
         assert a.verification.kept == 0 and len(model.prompts) == 1, a.verification.reasons
 
 
 def test_the_entailment_judge_can_be_turned_off(make) -> None:  # noqa: ANN001
     model = ScriptedModel().enqueue(cite("internal issues", "Mr Kim elected to stay in Pyongyang due to internal issues [{n}]."))
-    a = make(model, entail_judge=False, relevance_judge=False).ask(QUESTION_STAY)
+    a = make(model, entail_judge=False, relevance_judge=False, quote_dropped=False).ask(QUESTION_STAY)
     assert a.verification.kept == 0 and len(model.prompts) == 1
 
 
@@ -331,3 +331,52 @@ def test_the_answer_judge_withdraws_a_free_answer_the_model_doubts(make) -> None
     model.enqueue("Yes")  # no probabilities (a hosted model may give none): the word decides
     a = make(model, answer_judge_min=0.3).ask("Why did Kim stay in Pyongyang?")
     assert not a.abstained and a.usage["answer_p"] == 1.0
+
+
+def test_a_dropped_draft_can_be_replaced_by_the_sentence_it_was_drawn_from(make) -> None:  # noqa: ANN001
+    """`quote_dropped`: the model found the answer but worded it so that no check can match it; the
+    sentence its words came from is quoted instead of the best-ranked evidence sentence."""
+    draft = "Kim stayed home because of internal issues in his own party [{n}]."  # "party" is stated nowhere
+    model = ScriptedModel().enqueue(cite("internal issues", draft))
+    a = make(model, quote_judge_min=0, entail_judge=False, override_score=0.99).ask("Why did Kim decide to stay in Pyongyang?")
+    assert a.mode == "quoted" and not a.abstained
+    assert a.citations[0].source == "kremlin.txt" and a.text.startswith(a.citations[0].quote)
+    assert "internal issues" in a.text and "party" not in a.text
+    assert "drew on are quoted" in a.reason and len(a.verification.dropped) == 1
+    # off: nothing is stated, no evidence sentence clears the bar, so it abstains
+    model.enqueue(cite("internal issues", draft))
+    assert make(model, quote_dropped=False, entail_judge=False, override_score=0.99).ask("Why did Kim decide to stay in Pyongyang?").abstained
+
+
+def test_a_dropped_draft_drawn_from_an_off_topic_sentence_is_not_quoted(make) -> None:  # noqa: ANN001
+    model = ScriptedModel().enqueue(cite("coal", "Russians have little interest in North Korean coal or cloth [{n}]."))
+    model.enqueue("No")  # the relevance judge, asked of the coal sentence
+    a = make(model, quote_dropped=True, entail_judge=False, override_score=0.99).ask("Why did Kim decide to stay in Pyongyang?")
+    assert a.abstained and "coal" not in a.text and not model.queue
+
+
+def test_drawn_from_needs_what_the_sentence_adds_to_the_question(embedder) -> None:  # noqa: ANN001
+    from qa.answer.answer import drawn_from
+    from qa.answer.evidence import rank_sentences
+    from qa.types import Verified
+
+    r = ListRetriever(embedder).retrieve("Why did Kim stay in Pyongyang?")
+    ranked = rank_sentences(r.question, r.query_vector, r.passages, embedder)
+    echo = "Kim stayed in Pyongyang [1]."
+    assert drawn_from(r.question, echo, Verified("", [], 0, ["Kim stayed in Pyongyang."], 0, 0), r.passages, ranked) == []
+    made_up = "Kim stayed because of a hurricane over the airport [1]."
+    assert drawn_from(r.question, made_up, Verified("", [], 0, ["Kim stayed because of a hurricane over the airport."], 0, 0), r.passages, ranked) == []
+
+
+def test_the_quote_judge_decides_whether_the_drawn_on_sentences_stand(make) -> None:  # noqa: ANN001
+    """`quote_judge_min`: the model's own words failed the checks, so the sentences they came from
+    stand only on its yes to the narrow question (do these answer it?); a doubted one abstains."""
+    draft = cite("internal issues", "Kim stayed home because of internal issues in his own party [{n}].")
+    ask = "Why did Kim decide to stay in Pyongyang?"
+    model = ScriptedModel().enqueue(draft).enqueue("No", top=[{"No": -0.05, "Yes": -3.0}])
+    a = make(model, quote_dropped=True, quote_judge_min=0.5, entail_judge=False, override_score=0.99).ask(ask)
+    assert a.abstained and "doubts" in a.reason and a.usage["answer_p"] < 0.5
+    assert "internal issues" in model.prompts[1][-1]["content"]  # the judge read the drawn-on sentence
+    model.enqueue(draft).enqueue("Yes", top=[{"Yes": -0.05, "No": -3.0}])
+    a = make(model, quote_dropped=True, quote_judge_min=0.5, entail_judge=False, override_score=0.99).ask(ask)
+    assert a.mode == "quoted" and a.usage["answer_p"] > 0.9 and a.usage["generations"] == 2

@@ -27,7 +27,7 @@ from qa.answer.retrieve import Retriever
 from qa.text import content_terms
 from qa.types import Answer, Citation, Passage, Verified
 from qa.check.judge import for_settings as learned_judges
-from qa.check.verify import is_not_found, model_judge, verify
+from qa.check.verify import is_not_found, model_judge, split_sentences, verify
 
 
 class Answerer:
@@ -85,7 +85,7 @@ class Answerer:
         if spent:  # the judge's calls are the answer's cost too
             draft = replace(draft, usage=_summed(draft.usage, spent))
         clock.lap("verify")
-        return self._decide(question, clock, draft, checked, ranked, r.passages)
+        return self._decide(question, clock, draft, checked, ranked, r.passages, evidence)
 
     # -- read: the model picks evidence sentences, then answers in a line --------------------------
 
@@ -219,8 +219,11 @@ class Answerer:
 
     # -- decide ---------------------------------------------------------------------------------
 
-    def _decide(self, question: str, clock: _Clock, draft: Draft, checked: Verified, ranked: list[Pick], passages: list[Passage]) -> Answer:
-        """The verified draft if something of it survived and it bears on the question; else the
+    def _decide(
+        self, question: str, clock: _Clock, draft: Draft, checked: Verified, ranked: list[Pick], passages: list[Passage], evidence: list[Passage]
+    ) -> Answer:
+        """The verified draft if something of it survived and it bears on the question; else (with
+        `quote_dropped`) the sentences the draft was drawn from, quoted, if they bear on it; else the
         best evidence sentences, if they answer it strongly enough; else abstain."""
         echo = checked.kept and _echoes(question, checked.text)
         answers = checked.kept and not echo
@@ -243,6 +246,10 @@ class Answerer:
                 question, text, False, citations, self.model_name, clock.done(), "generated",
                 note, draft.text, passages, draft.usage, checked,
             )
+        if not checked.kept and self.settings.quote_dropped:
+            quoted = self._quote_sources(question, clock, draft, checked, drawn_from(question, draft.text, checked, evidence, ranked), ranked, passages)
+            if quoted is not None:
+                return quoted
         if not checked.kept:
             why = "nothing the model wrote is stated by the evidence"
         elif echo:
@@ -250,6 +257,40 @@ class Answerer:
         else:
             why = "the model's supported sentences do not answer the question"
         return self._extractive(question, clock, ranked, passages, "fallback-extractive", self.settings.override_score, draft=draft, checked=checked, why=why)
+
+    def _quote_sources(
+        self, question: str, clock: _Clock, draft: Draft, checked: Verified, picks: list[Pick], ranked: list[Pick], passages: list[Passage]
+    ) -> Answer | None:
+        """The sentences a dropped draft was drawn from, quoted, when they bear on the question (the
+        ranking's score, else the model's yes); None otherwise. A verbatim sentence is what the
+        document says, so it needs no paraphrase check; whether it answers is the question left."""
+        if not picks:
+            return None
+        quotes = [Citation(n, p.passage.source, p.start, p.end, p.text, round(p.score, 3), p.passage) for n, p in enumerate(picks, 1)]
+        judged = False
+        if not self._relevant(quotes, ranked):
+            if self.model is None or not self.settings.relevance_judge:
+                return None
+            clock.tell(_JUDGING)
+            judged, spent = self._judged(question, quotes)
+            draft = replace(draft, usage=_summed(draft.usage, spent))
+            clock.lap("judge")
+            if not judged:
+                return None
+        bar = max(self.settings.answer_judge_min, self.settings.quote_judge_min)
+        if bar > 0:
+            doubt, draft = self._doubted(question, quotes, clock, draft, bar)
+            if doubt:
+                return self._abstain(question, clock, doubt, passages, draft, checked)
+        text, citations = self._complete_sources(" ".join(f"{c.quote} [{c.n}]" for c in quotes), quotes, ranked)
+        citations = [self.retriever.locate(c) for c in citations]
+        notes = ["nothing the model wrote is stated by its sources as worded: the sentences it drew on are quoted instead", _dropped_note(checked)]
+        if judged:
+            notes.append("the quoted sentences score low against the question; the model judged that they answer it")
+        return Answer(
+            question, text, False, citations, self.model_name, clock.done(), "quoted", "; ".join(filter(None, notes)),
+            draft.text, passages, draft.usage, checked,
+        )
 
     def _complete_sources(self, text: str, citations: list[Citation], ranked: list[Pick]) -> tuple[str, list[Citation]]:
         """A verified answer plus, from each document it does not cite, the evidence sentence that
@@ -282,7 +323,7 @@ class Answerer:
         Guards against the small-model move of answering a nearby question from true sentences."""
         return max((_span_score(c, ranked, fit=False) for c in citations), default=0.0) >= self.settings.min_relevance
 
-    def _doubted(self, question: str, citations: list[Citation], clock: _Clock, draft: Draft) -> tuple[str, Draft]:
+    def _doubted(self, question: str, citations: list[Citation], clock: _Clock, draft: Draft, bar: float | None = None) -> tuple[str, Draft]:
         """Why the answer should not stand ("" when it should): the model's probability that its
         quotes, read together, answer the question, below `answer_judge_min`. A small model names
         or writes something for nearly every question; asked the one narrow question — do these
@@ -297,8 +338,9 @@ class Answerer:
         p = yes_probability(getattr(self.model, "last_top", None), reply.text)
         draft = replace(draft, usage=_summed(draft.usage, reply.usage) | {"answer_p": round(p, 4)})
         clock.lap("judge")
-        if p < self.settings.answer_judge_min:
-            return f"the model doubts that the quoted sentences answer the question (P(yes) {p:.2f} < {self.settings.answer_judge_min:g})", draft
+        bar = self.settings.answer_judge_min if bar is None else bar
+        if p < bar:
+            return f"the model doubts that the quoted sentences answer the question (P(yes) {p:.2f} < {bar:g})", draft
         return "", draft
 
     def _judged(self, question: str, citations: list[Citation]) -> tuple[bool, dict[str, float]]:
@@ -382,6 +424,31 @@ def yes_probability(top: list[dict[str, float]] | None, reply: str) -> float:
     if yes + no > 0:
         return yes / (yes + no)
     return 1.0 if reply.strip().lower().startswith("yes") else 0.0
+
+
+def drawn_from(question: str, draft: str, checked: Verified, evidence: list[Passage], ranked: list[Pick]) -> list[Pick]:
+    """For each dropped draft sentence, the evidence sentence it was drawn from: among the
+    sentences of the passages it cites (all passages if it cites none that exist), the one holding
+    most of what the sentence adds to the question's words, if it holds at least half of it. What a
+    sentence adds is the answer; a sentence that adds nothing (an echo of the question) has no source."""
+    asked = set(content_terms(question))
+    out: list[Pick] = []
+    for claim, cited in split_sentences(draft):
+        if claim not in checked.dropped:
+            continue
+        adds = set(content_terms(claim)) - asked
+        if not adds:
+            continue
+        given = [evidence[n - 1] for n in cited if 1 <= n <= len(evidence)]
+        pool = [p for p in ranked if not given or any(_inside(p, g) for g in given)]
+        best = max(pool, key=lambda p: (len(adds & set(content_terms(p.text))), p.score), default=None)
+        if best is not None and 2 * len(adds & set(content_terms(best.text))) >= len(adds) and best not in out:
+            out.append(best)
+    return out
+
+
+def _inside(pick: Pick, passage: Passage) -> bool:
+    return pick.passage.source == passage.source and passage.start <= pick.start < passage.end
 
 
 def _span_score(c: Citation, ranked: list[Pick], fit: bool = True) -> float:

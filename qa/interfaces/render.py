@@ -89,7 +89,7 @@ def rich_answer(answer: Answer, console, verbose: bool = False) -> None:  # noqa
 
     style = "yellow" if answer.abstained else ""
     console.print(Text(visible(answer.text.strip()), style=style))
-    if answer.reason and answer.mode == "fallback-extractive" and not verbose:
+    if answer.reason and answer.mode in ("fallback-extractive", "quoted") and not verbose:
         console.print(Text(visible(answer.reason), style="dim"))
     if answer.citations:
         console.print()

@@ -47,7 +47,7 @@ class AskOut(Open):
     question: str
     answer: str
     abstained: bool = Field(description="True when the documents do not hold the answer (nothing is cited).")
-    mode: str = Field(description="generated, extractive, fallback-extractive or abstained.")
+    mode: str = Field(description="generated, quoted (the sentences the model drew on, where its wording failed the checks), extractive, fallback-extractive or abstained.")
     reason: str = Field("", description="Why it abstained, or what verification removed.")
     dropped: int | list[DroppedOut] = Field(0, description="Draft sentences verification removed (a count, or each with its reason).")
     judged: int = 0
