@@ -338,11 +338,12 @@ def test_a_dropped_draft_can_be_replaced_by_the_sentence_it_was_drawn_from(make)
     sentence its words came from is quoted instead of the best-ranked evidence sentence."""
     draft = "Kim stayed home because of internal issues in his own party [{n}]."  # "party" is stated nowhere
     model = ScriptedModel().enqueue(cite("internal issues", draft))
-    a = make(model, quote_judge_min=0, entail_judge=False, override_score=0.99).ask("Why did Kim decide to stay in Pyongyang?")
+    a = make(model, quote_judge_min=0, entail_judge=False, override_score=0.99, complement_share=0.1).ask("Why did Kim decide to stay in Pyongyang?")
     assert a.mode == "quoted" and not a.abstained
     assert a.citations[0].source == "kremlin.txt" and a.text.startswith(a.citations[0].quote)
     assert "internal issues" in a.text and "party" not in a.text
     assert "drew on are quoted" in a.reason and len(a.verification.dropped) == 1
+    assert [c.source for c in a.citations] == ["kremlin.txt"]  # what the model drew on, not completed from elsewhere
     # off: nothing is stated, no evidence sentence clears the bar, so it abstains
     model.enqueue(cite("internal issues", draft))
     assert make(model, quote_dropped=False, entail_judge=False, override_score=0.99).ask("Why did Kim decide to stay in Pyongyang?").abstained

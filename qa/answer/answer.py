@@ -282,8 +282,10 @@ class Answerer:
             doubt, draft = self._doubted(question, quotes, clock, draft, bar)
             if doubt:
                 return self._abstain(question, clock, doubt, passages, draft, checked)
-        text, citations = self._complete_sources(" ".join(f"{c.quote} [{c.n}]" for c in quotes), quotes, ranked)
-        citations = [self.retriever.locate(c) for c in citations]
+        # Not completed from other documents (`_complete_sources`): the draft already named the
+        # sources it drew on, and a completion added only sentences that are not the answer.
+        text = " ".join(f"{c.quote} [{c.n}]" for c in quotes)
+        citations = [self.retriever.locate(c) for c in quotes]
         notes = ["nothing the model wrote is stated by its sources as worded: the sentences it drew on are quoted instead", _dropped_note(checked)]
         if judged:
             notes.append("the quoted sentences score low against the question; the model judged that they answer it")
