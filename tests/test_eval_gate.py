@@ -22,9 +22,11 @@ pytestmark = pytest.mark.llm
 # 16.7%; licenses-test 37.5% / 83.3% / 90.9%, extractive 37.5%. Each floor is one question under
 # the (lower) measured figure, so that llama.cpp's run-to-run jitter does not turn CI red but a
 # real regression does. The licences margin is below zero: there the LLM answers no more
-# questions than plain extraction (issue 16 is open).
+# questions than plain extraction (issue 16 is open). Dec 7 (the sentences a dropped draft was drawn
+# from, quoted): seeds-test 70.0% / 66.7% / 85.2% / 66.7% live and replayed, so its floors rose to
+# one question under; licences-test 43.8% live (37.5% replayed), pydoc-test 33.3% live.
 GATES = {
-    "seeds-test.jsonl": ("default", None, {"accuracy": 0.60, "abstain_recall": 0.45, "citation_precision": 0.80, "multi_source_complete": 0.45}, 0.0),
+    "seeds-test.jsonl": ("default", None, {"accuracy": 0.65, "abstain_recall": 0.5, "citation_precision": 0.80, "multi_source_complete": 0.45}, 0.0),
     "pydoc-test.jsonl": ("pydoc", "evals/pydoc", {"accuracy": 0.25, "abstain_recall": 0.5, "citation_precision": 0.90}, 0.08),
     "licenses-test.jsonl": ("licenses", "evals/licenses", {"accuracy": 0.31, "abstain_recall": 0.66, "citation_precision": 0.85}, -0.07),
 }
