@@ -158,14 +158,8 @@ class Answerer:
         quotes = [Citation(n, p.source, p.start, p.end, p.text, round(p.score, 3), p) for n, p in enumerate(chosen, 1)]
         worded = bool(checked.kept) and not checked.dropped and not _echoes(question, checked.text)
         text, citations = (checked.text, checked.citations) if worded else (" ".join(f"{c.quote} [{c.n}]" for c in quotes), quotes)
-        relevant = self._relevant(quotes, ranked)
-        judged = False
-        if not relevant and self.settings.relevance_judge:
-            clock.tell(_JUDGING)
-            judged, spent = self._judged(question, quotes)
-            draft = replace(draft, usage=_summed(draft.usage, spent))
-            clock.lap("judge")
-        if not (relevant or judged):
+        stands, judged, draft = self._bears_on(question, quotes, ranked, clock, draft)
+        if not stands:
             return self._abstain(question, clock, "the sentences the model named do not bear on the question", passages, draft, checked)
         if self.settings.answer_judge_min > 0:
             doubt, draft = self._doubted(question, quotes, clock, draft)
@@ -227,18 +221,14 @@ class Answerer:
         best evidence sentences, if they answer it strongly enough; else abstain."""
         echo = checked.kept and _echoes(question, checked.text)
         answers = checked.kept and not echo
-        relevant = answers and self._relevant(checked.citations, ranked)
-        judged = False
-        if answers and not relevant and self.model is not None and self.settings.relevance_judge:
-            clock.tell(_JUDGING)
-            judged, spent = self._judged(question, checked.citations)
-            draft = replace(draft, usage=_summed(draft.usage, spent))  # the answer's cost, whatever it said
-            clock.lap("judge")
-        if (relevant or judged) and self.settings.answer_judge_min > 0:
+        stands = judged = False
+        if answers:
+            stands, judged, draft = self._bears_on(question, checked.citations, ranked, clock, draft)
+        if stands and self.settings.answer_judge_min > 0:
             doubt, draft = self._doubted(question, checked.citations, clock, draft)
             if doubt:
                 return self._abstain(question, clock, doubt, passages, draft, checked)
-        if relevant or judged:
+        if stands:
             text, citations = self._complete_sources(checked.text, checked.citations, ranked)
             citations = [self.retriever.locate(c) for c in citations]
             note = "; ".join(filter(None, [_dropped_note(checked), _judged_note(checked), "the cited quote scores low against the question; the model judged that it answers it" if judged else ""]))
@@ -267,16 +257,9 @@ class Answerer:
         if not picks:
             return None
         quotes = [Citation(n, p.passage.source, p.start, p.end, p.text, round(p.score, 3), p.passage) for n, p in enumerate(picks, 1)]
-        judged = False
-        if not self._relevant(quotes, ranked):
-            if self.model is None or not self.settings.relevance_judge:
-                return None
-            clock.tell(_JUDGING)
-            judged, spent = self._judged(question, quotes)
-            draft = replace(draft, usage=_summed(draft.usage, spent))
-            clock.lap("judge")
-            if not judged:
-                return None
+        stands, judged, draft = self._bears_on(question, quotes, ranked, clock, draft)
+        if not stands:
+            return None
         bar = max(self.settings.answer_judge_min, self.settings.quote_judge_min)
         if bar > 0:
             doubt, draft = self._doubted(question, quotes, clock, draft, bar)
@@ -319,6 +302,19 @@ class Answerer:
             said |= set(new)
             added += 1
         return text, citations
+
+    def _bears_on(self, question: str, citations: list[Citation], ranked: list[Pick], clock: _Clock, draft: Draft) -> tuple[bool, bool, Draft]:
+        """(stands, judged, draft): do the cited quotes bear on the question — by the ranking's
+        score, else (`relevance_judge`) by the model's yes, `judged` saying it was the model's word.
+        The judge's calls are the answer's cost, whatever it said."""
+        if self._relevant(citations, ranked):
+            return True, False, draft
+        if self.model is None or not self.settings.relevance_judge:
+            return False, False, draft
+        clock.tell(_JUDGING)
+        judged, spent = self._judged(question, citations)
+        clock.lap("judge")
+        return judged, judged, replace(draft, usage=_summed(draft.usage, spent))
 
     def _relevant(self, citations: list[Citation], ranked: list[Pick]) -> bool:
         """Does some cited quote bear on the question itself (the evidence ranking's score)?
@@ -443,20 +439,21 @@ def drawn_from(question: str, draft: str, checked: Verified, evidence: list[Pass
             continue
         given = [evidence[n - 1] for n in cited if 1 <= n <= len(evidence)]
         pool = [p for p in ranked if not given or any(_inside(p, g) for g in given)]
-        best = max(pool, key=lambda p: (len(adds & set(content_terms(p.text))), p.score), default=None)
-        if best is not None and 2 * len(adds & set(content_terms(best.text))) >= len(adds) and best not in out:
+        held, _, best = max(((len(adds & set(content_terms(p.text))), p.score, p) for p in pool), key=lambda t: t[:2], default=(0, 0.0, None))
+        if best is not None and 2 * held >= len(adds) and best not in out:
             out.append(best)
     return out
 
 
-def _inside(pick: Pick, passage: Passage) -> bool:
-    return pick.passage.source == passage.source and passage.start <= pick.start < passage.end
+def _inside(pick: Pick, span: Passage | Citation) -> bool:
+    """Does the ranked sentence start inside this passage or cited span (same document)?"""
+    return pick.passage.source == span.source and span.start <= pick.start < span.end
 
 
 def _span_score(c: Citation, ranked: list[Pick], fit: bool = True) -> float:
     """The ranking's best score for a sentence inside a cited span (a quote may hold two). Without
     `fit`, the bonus for holding the kind of answer asked for is left out: a figure is not yet an answer."""
-    return max((p.score - (0.0 if fit else p.fit) for p in ranked if p.passage.source == c.source and c.start <= p.start < c.end), default=0.0)
+    return max((p.score - (0.0 if fit else p.fit) for p in ranked if _inside(p, c)), default=0.0)
 
 
 def _choice_probability(logprobs: list[tuple[str, float]], word: str) -> float | None:
