@@ -10,10 +10,17 @@ the case's question. A faithful draft's only supporting passage is [1]; a false 
 
     qa ingest evals/news --collection news
     python evals/make_perturb.py            # needs that collection
+
+The news dev corpus has its own set, written the same way by another helper, for tuning (its split
+is `dev`; the news set's is `test`, frozen):
+
+    qa ingest evals/newsdev --collection newsdev
+    python evals/make_perturb.py --corpus newsdev
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -21,20 +28,25 @@ from qa.config import load_settings
 from qa.answer.retrieve import Retriever, _passage
 
 ROOT = Path(__file__).resolve().parent.parent
-DRAFTS = ROOT / "evals" / "news-perturb-drafts.jsonl"
-OUT = ROOT / "evals" / "news-perturb.jsonl"
+# corpus (and collection) -> the split its cases are marked with
+SPLITS = {"news": "test", "newsdev": "dev"}
 
 
 def main() -> None:
-    settings = load_settings(collection="news")
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", choices=sorted(SPLITS), default="news", help="evals/CORPUS, ingested as collection CORPUS")
+    corpus = ap.parse_args().corpus
+    drafts = ROOT / "evals" / f"{corpus}-perturb-drafts.jsonl"
+    out = ROOT / "evals" / f"{corpus}-perturb.jsonl"
+    settings = load_settings(collection=corpus)
     r = Retriever(settings)
     r.refresh()
-    got = r.corpus.chunks.get(include=["documents", "metadatas"])
-    chunks = sorted((_passage(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])), key=lambda p: (p.source, p.start))
+    snap = r._fill(r.snapshot)  # noqa: SLF001 - every stored chunk, as retrieval reads them
+    chunks = sorted((_passage(*row) for row in snap.rows), key=lambda p: (p.source, p.start))
     cases = []
-    for line in DRAFTS.read_text(encoding="utf-8").splitlines():
+    for line in drafts.read_text(encoding="utf-8").splitlines():
         d = json.loads(line)
-        source = f"evals/news/{d['source']}"
+        source = f"evals/{corpus}/{d['source']}"
         mine = [p for p in chunks if p.source == source]
         text = (ROOT / source).read_text(encoding="utf-8")
         at = text.index(d["quote"])
@@ -51,12 +63,12 @@ def main() -> None:
                 continue
             others.append({"source": p.source, "start": p.start, "end": p.end, "sentences": [list(s) for s in p.sentences]})
         cases.append({
-            "id": d["id"], "split": "test", "label": d["label"], "type": d["kind"], "question": d["question"],
+            "id": d["id"], "split": SPLITS[corpus], "label": d["label"], "type": d["kind"], "question": d["question"],
             "draft": d["draft"], "passages": [main_passage, *others],
             "supporting": [0] if d["label"] == "faithful" else [], "gold_id": "", "stated_in": [],
         })
-    OUT.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases), encoding="utf-8")
-    print(f"{len(cases)} cases written to {OUT}")
+    out.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases), encoding="utf-8")
+    print(f"{len(cases)} cases written to {out}")
 
 
 if __name__ == "__main__":
