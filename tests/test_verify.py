@@ -297,14 +297,15 @@ def test_without_wordnet_installed_no_word_is_a_synonym(monkeypatch) -> None:  #
     from qa.check import synonyms
 
     monkeypatch.setattr(synonyms, "_data_dir", lambda: None)
-    synonyms._index.cache_clear()
-    synonyms.senses.cache_clear()
+    for cached in (synonyms._index, synonyms.senses, synonyms._relations):
+        cached.cache_clear()
     try:
         assert not synonyms.synonymous("declined", ["refused"])
+        assert not synonyms.entailed("acquired", ["bought"]) and not synonyms.opposite("won", ["lost"])
         assert check("The Security Council is weighing a motion.", "The Security Council is considering a motion.", "What is the council doing?")
     finally:
-        synonyms._index.cache_clear()
-        synonyms.senses.cache_clear()
+        for cached in (synonyms._index, synonyms.senses, synonyms._relations):
+            cached.cache_clear()
 
 
 def test_a_word_close_in_meaning_only_to_its_sibling_was_swapped() -> None:
@@ -439,3 +440,55 @@ def test_wire_notations_of_a_figure_are_read_as_the_figure() -> None:
     assert "not in the quote" in _numbers_ok("The rate is 7 percent.", "The rate is 7-1/2 pct.", "")
     assert "not in the quote" in _numbers_ok("Net was 12 dollars a share.", "Net was 12 cts a share.", "")
     assert "another unit" in _numbers_ok("It paid 20 yen a share.", "It paid 20 U.S. dlrs per share.", "")
+
+
+def test_a_claim_commits_to_no_more_than_its_quote() -> None:
+    """How many, how sure, and why: closed-class words the content check never sees (they are
+    stopwords), compared by class ("entire" says "all", "due to" says "because")."""
+    q = "What did the board say?"
+    quote = "The board said some lenders could back the plan, which the merger with Acme may delay."
+    assert "how many" in check("The board said all lenders could back the plan.", quote, q)
+    assert "will" in check("The board said some lenders will back the plan.", quote, q)
+    assert "hedges" in check("The board said some lenders back the plan.", quote, q)
+    assert check("The board said some lenders could back the plan.", quote, q) == ""
+    assert check("The board said the merger with Acme may delay the plan.", quote, q) == ""
+    assert "cause" in check("Lenders could back the plan because of the merger with Acme.", quote, q)
+    assert check("The vote was delayed because of the strike.", "The vote was delayed due to the strike.", q) == ""
+    assert check("All of the output was exported.", "The entire output was exported.", q) == ""
+    assert check("Ships will be idle until May 1.", "Ships will be idle until May 1.", q) == ""
+    assert check("The plan will cut costs.", "The plan will cut costs.", q) == ""  # "the plan" hedges nothing
+    # the claim keeping the hedge in another form keeps it
+    assert check("He hopes the bank will agree.", "He said he hopes that the bank will agree.", q) == ""
+
+
+def test_an_answer_that_says_a_thing_and_its_opposite_keeps_nothing() -> None:
+    text = "The company said it would not comment on the offer. The spokesman added that talks continue."
+    p = passage(text, offset=0)
+    v = verify("The company said it would comment on the offer [1]. The company said it would not comment on the offer [1].", [p], "Will it comment?")
+    assert v.kept == 0 and len(v.dropped) == 2
+    # two sentences about other figures (another year) are no contradiction
+    p2 = passage("Sales rose in 2019. Sales did not rise in 2020.", offset=0)
+    v2 = verify("Sales rose in 2019 [1]. Sales did not rise in 2020 [1].", [p2], "How did sales do?")
+    assert v2.kept == 2
+
+
+def test_a_more_general_word_is_said_by_its_quote_and_an_antonym_is_not() -> None:
+    """WordNet's relations: a hypernym of the quote's word is entailed (buying is acquiring), the
+    reverse is not; a word WordNet lists as the quote's antonym is its opposite."""
+    from qa.check.synonyms import entailed, opposite
+
+    assert entailed("acquired", ["bought"]) and not entailed("bought", ["acquired"])
+    assert opposite("won", ["lost"]) == "lost" and opposite("strengthened", ["weakened"]) == "weakened"
+    assert opposite("won", ["played"]) == ""
+    q = "How did the team do?"
+    assert "opposite" in check("The team won the final in Oslo.", "The team lost the final in Oslo.", q)
+    # "over" and "under" fail only when turned around: elsewhere they are places, not comparisons
+    assert check("The bank holds a veto over the sale.", "The bank holds a veto over the sale of the unit.", q) == ""
+    assert "opposite" in check("Prices stayed below the floor.", "Prices stayed above the floor.", q)
+
+
+def test_a_figures_qualifier_is_the_figure_checks_to_compare() -> None:
+    q = "How much does he own?"
+    assert check("He owns roughly 13 pct of the shares.", "He owns about 13 pct of the shares.", q) == ""
+    assert check("Oil is up to 60 pct of revenue.", "Oil is as much as 60 pct of revenue.", q) == ""
+    assert check("He owns more than 13 pct of the shares.", "He owns about 13 pct of the shares.", q)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from qa.check.roles import nominalised, roles_ok
-from qa.check.synonyms import siblings, synonymous
+from qa.check.synonyms import entailed, opposite, siblings
 from qa.text import STOPWORDS, content_terms, same_name, stem, words
 
 # word-similarity function: (claim words, quote words) -> best cosine per claim word
@@ -57,7 +57,7 @@ _WORDNUM = {
         "sixteen seventeen eighteen nineteen twenty".split()
     )
 } | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12}
-_LOWER = r"less than|fewer than|under|below|at most|up to|no more than|nearly|almost|just under"
+_LOWER = r"less than|fewer than|under|below|at most|up to|as much as|as many as|as high as|no more than|nearly|almost|just under"
 _UPPER = r"more than|over|above|at least|greater than|just over|upwards of|in excess of"
 _QUANTITY = re.compile(
     rf"(?:(?P<qual>{_LOWER}|{_UPPER}|about|around|approximately|roughly|some|only|just)\s+)?"
@@ -158,20 +158,21 @@ def _toks(text: str) -> list[str]:
 _CLAUSE_BREAK = re.compile(r"[,;:()\[\]{}=<>|—–]|\s-\s|[.!?](?:\s|$)")
 
 
-def _scopes(text: str) -> list[list[str]]:
-    """Per negator, the stems of the content words it governs, in order (the next few, up to a
-    clause break): "does not return a generator and does not pull the data" has two scopes."""
+def _scopes(text: str, triggers: frozenset[str] = _NEGATORS | {"n't"}) -> list[list[str]]:
+    """Per negator (or other trigger), the stems of the content words it governs, in order (the
+    next few, up to a clause break): "does not return a generator and does not pull the data" has
+    two scopes."""
     out: list[list[str]] = []
     for clause in _CLAUSE_BREAK.split(text):
         tokens = _toks(clause)
         for i, t in enumerate(tokens):
-            if t in _NEGATORS or t == "n't":
+            if t in triggers:
                 scope: list[str] = []
                 for w in tokens[i + 1 : i + 5]:
                     if w in ("and", "but", "or", "which", "while"):
                         break
                     if w not in STOPWORDS and w not in _NEGATORS:
-                        scope.append(stem(w))
+                        scope.append(w)
                 if scope:
                     out.append(scope)
     return out
@@ -184,7 +185,7 @@ def _stem_in(s: str, stems: set[str]) -> bool:
 
 def _negated(text: str) -> set[str]:
     """Stems of the content words that some negator governs."""
-    return {w for scope in _scopes(text) for w in scope}
+    return {stem(w) for scope in _scopes(text) for w in scope}
 
 
 def _polarity_ok(claim: str, quote: str, question: str) -> str:
@@ -192,7 +193,7 @@ def _polarity_ok(claim: str, quote: str, question: str) -> str:
     "does not return a generator" just because the quote says "not" somewhere."""
     ct, qt = _toks(claim), _toks(quote)
     scopes = _scopes(claim)
-    claim_neg = {w for scope in scopes for w in scope}
+    claim_neg = {stem(w) for scope in scopes for w in scope}
     quote_neg = _negated(quote)
     quote_stems = {stem(t) for t in qt}
     lexical = any(stem(t).startswith(_NEG_VERBS) for t in qt)
@@ -200,7 +201,7 @@ def _polarity_ok(claim: str, quote: str, question: str) -> str:
     # Every negation of the claim must be the quote's: the word it negates first (the verb or
     # adjective it denies) negated there too, said with a negative verb ("refused"), or asked.
     for scope in scopes:
-        head = scope[0]
+        head = stem(scope[0])
         if _stem_in(head, quote_neg) or (lexical and _stem_in(head, quote_stems)) or _stem_in(head, asked_neg):
             continue
         return "the claim negates what the quote does not"
@@ -212,17 +213,95 @@ def _polarity_ok(claim: str, quote: str, question: str) -> str:
     return ""
 
 
+# Closed-class words that set what a sentence commits to: how many (all, only), how sure (will;
+# may, apparently, expects) and why (because). Stopword lists drop them, so the content check never
+# sees them, yet each changes what is true. Classes, not words, are compared: "entire" says "all",
+# "sole" says "only", "due to" says "because".
+_UNIVERSAL = frozenset("all every each entire entirely whole always only sole solely exclusively".split())
+_CERTAIN = frozenset("will shall must definitely certainly".split())
+_HEDGE_WORDS = frozenset("may might could possibly perhaps probably likely unlikely apparently reportedly allegedly presumably".split())
+# verbs that hedge only as "expects to…", "hopes that…" ("the plan" is no hedge)
+_HEDGE_VERBS = frozenset(
+    "expect expects expected expecting plan plans planned planning propose proposes proposed proposing "
+    "intend intends intended hope hopes hoped seek seeks sought consider considers considering".split()
+)
+
+
+_DETERMINERS = frozenset("the a an its this that these their his her our your".split())
+
+
+def _hedges(tokens: list[str], loose: bool = False) -> set[str]:
+    """The hedging words of a token list: modals and adverbs ("May 1" is a date), and the verbs
+    above where they take a clause ("expected to", "hopes that"); `loose`: any verb use ("he hopes
+    the bank…"), only a noun ("the plan") excluded."""
+    out = set()
+    for i, t in enumerate(tokens):
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        prev = tokens[i - 1] if i else ""
+        if t in _HEDGE_WORDS and not (t == "may" and nxt[:1].isdigit()):
+            out.add(t)
+        elif t in _HEDGE_VERBS and (nxt in ("to", "that") or (loose and prev not in _DETERMINERS)):
+            out.add(t)
+    return out
+
+
+_CAUSE = re.compile(
+    r"\b(?:because|due to|owing to|caus(?:e|ed|es|ing)|le(?:d|ads?) to|result(?:ed|s|ing)? (?:in|from)|as a result|"
+    r"therefore|thus|hence|prompt(?:ed|s|ing)?|so that|in order to|thanks to)\b",
+    re.IGNORECASE,
+)
+
+
+def _commitment_ok(claim: str, quote: str, question: str) -> str:
+    """The claim commits to no more than its quote: no "all" or "only" the quote lacks, no "will"
+    where the quote says "may", no plain statement of what the quote hedges ("is apparently the
+    bidder"), and no cause the quote does not give ("because" where it says "after")."""
+    ctoks, qtoks, atoks = _toks(claim), _toks(quote), _toks(question)
+    ct, qt, asked = set(ctoks), set(qtoks), set(atoks)
+    for cls, what in ((_UNIVERSAL, "how many"), (_CERTAIN, "how sure")):
+        extra = sorted((ct & cls) - qt - asked)
+        if extra and not (qt & cls):
+            return f"the claim says {extra[0]!r}, the quote does not ({what})"
+    if _CAUSE.search(claim) and not _CAUSE.search(quote) and not _CAUSE.search(question):
+        return "the claim gives a cause the quote does not"
+    # the claim hedging in any form ("he hopes Caesars…") keeps the quote's hedge
+    quote_hedges = _hedges(qtoks)
+    if _hedges(ctoks, loose=True) or _hedges(atoks, loose=True):
+        return ""
+    if ct & _CERTAIN and quote_hedges:
+        return f"the quote only says {sorted(quote_hedges)[0]!r}"
+    claim_stems = {stem(t) for t in ct}
+    for scope in _scopes(quote, frozenset(quote_hedges)):
+        if stem(scope[0]) in claim_stems:
+            return f"the quote hedges {scope[0]!r}, the claim states it plainly"
+    return ""
+
+
+def contradicts(a: str, b: str, question: str) -> bool:
+    """Do two sentences of one answer say the same thing with opposite polarity or direction ("…
+    would comment" and "…would not comment")? Such an answer has misread its evidence, and neither
+    sentence can be trusted to show the reader what it says."""
+    ta, tb = set(content_terms(a)), set(content_terms(b))
+    if not ta or len(ta & tb) < 0.5 * len(ta) or {q.value for q in quantities(a)} ^ {q.value for q in quantities(b)}:
+        return False  # about other things, or other figures (another year, another amount)
+    return bool(_polarity_ok(a, b, question) or _directions_ok(a, b, question, only_opposite=True))
+
+
 # Directional words: a claim may not turn one into its opposite, nor add one the quote lacks.
 # Comparison and change are kinds of their own: "More recently, the collapse in oil prices…" says
 # nothing of a rise.
 _DIRECTIONS = [
-    ({"more", "greater", "higher", "larger", "bigger", "over", "above", "exceed", "most", "largest", "biggest", "highest", "maximum"},
-     {"less", "fewer", "lower", "smaller", "under", "below", "least", "smallest", "lowest", "minimum"}),
+    ({"more", "greater", "higher", "larger", "bigger", "exceed", "most", "largest", "biggest", "highest", "maximum"},
+     {"less", "fewer", "lower", "smaller", "least", "smallest", "lowest", "minimum"}),
     ({"increas", "rise", "rose", "grow", "grew", "surg", "jump", "soar", "climb", "boom"},
      {"decreas", "fall", "fell", "drop", "shrink", "shrank", "collaps", "plung", "slump", "crash"}),
     ({"before", "earlier", "prior", "preced"}, {"after", "later", "follow", "subsequ"}),
     ({"first"}, {"last"}),  # an order in a series, not a time relation: "first visited" is no "before"
+    # Places as often as comparisons ("a right of consent over the sale"; a figure's bound is the
+    # figure check's): only turning one into its opposite fails.
+    ({"over", "above"}, {"under", "below"}),
 ]
+_OPPOSITE_ONLY = frozenset({len(_DIRECTIONS) - 1})
 
 
 def _direction(tok: str) -> tuple[int, int] | None:
@@ -270,7 +349,7 @@ def _directions_ok(claim: str, quote: str, question: str, only_opposite: bool = 
             continue  # the question's own framing ("before I owe notice"), repeated
         if (d[0], -d[1]) in have:
             return f"{t!r} is the opposite of the quote"
-        if d not in asked and not only_opposite:
+        if d not in asked and not only_opposite and d[0] not in _OPPOSITE_ONLY:
             return f"the quote does not say {t!r} (a comparison it does not make)"
     return ""
 
@@ -280,7 +359,7 @@ def order_ok(claim: str, quotes: str, question: str) -> str:
     Putin first visited…") is checked against all their quotes together, as no clause carries it.
     Only a word turned into its opposite fails: clauses from two sentences may be joined by a
     relation the writer infers."""
-    return _directions_ok(claim, quotes, question, only_opposite=True)
+    return _directions_ok(claim, quotes, question, only_opposite=True) or _commitment_ok(claim, quotes, question)
 
 
 # Prepositions before a name, grouped by the role they give it: a claim may not move a name from
@@ -464,11 +543,13 @@ def _content_ok(claim: str, quote: str, question: str, similar: Similar | None, 
     asked = {stem(w) for w in words(question)}
     have = {stem(w) for w in words(quote)} | {stem(w) for w in words(heading)}
     name_words = set(names(claim, quote))
+    # a figure's qualifier ("roughly 13.3 pct") is the figure check's to compare
+    qualifiers = {w for m in _QUANTITY.finditer(claim) for w in (m.group("qual") or "").lower().split()}
     new, total = [], 0
     for w in words(claim):
         if w in STOPWORDS or w in _NEGATORS or w in _LIGHT or stem(w) in _LIGHT_STEMS or any(c.isdigit() for c in w) or len(w) < 2:
             continue
-        if w in name_words or w in _WORDNUM or w in _SCALE:
+        if w in name_words or w in _WORDNUM or w in _SCALE or w in qualifiers:
             continue
         s = stem(w)
         if s in asked or _direction(w):
@@ -479,6 +560,11 @@ def _content_ok(claim: str, quote: str, question: str, similar: Similar | None, 
     new = list(dict.fromkeys(new))
     if not new:
         return ""
+    quote_words = [w for w in dict.fromkeys(words(quote)) if w not in STOPWORDS]
+    for w in new:  # a word WordNet calls the opposite of one of the quote's ("won" for "lost")
+        against = opposite(w, quote_words)
+        if against:
+            return f"the quote says {against!r}, the opposite of {w!r}"
     capitalised = {w.lstrip(",").lower() for w in _cased(claim) if w.lstrip(",")[:1].isupper()}
     strict = [w for w in new if w in _STRICT or w in capitalised]
     if strict:  # a name or a span of time is matched by itself, never by a near word
@@ -497,7 +583,7 @@ def _content_ok(claim: str, quote: str, question: str, similar: Similar | None, 
             if near and all(siblings(w, q) for q in near):
                 return f"the quote says {near[0]!r}, not {w!r} (another kind of the same thing)"
     if unmatched and pool:
-        unmatched = [w for w in unmatched if not synonymous(w, pool)]
+        unmatched = [w for w in unmatched if not entailed(w, pool)]
     if not unmatched:
         return ""
     elsewhere = {stem(w) for w in words(context)}
@@ -546,7 +632,7 @@ def check(claim: str, quote: str, question: str, similar: Similar | None = None,
     names (every name is the quote's, in a role it gives it); roles (who did what to whom, by the
     dependency parse); content (every other content word is the quote's, or a near synonym). What
     each earns on the two verifier sets: evals/verifier/ablate.py, docs/evaluation.md."""
-    for test in (_numbers_ok, _polarity_ok, _comparison_ok):
+    for test in (_numbers_ok, _polarity_ok, _commitment_ok, _comparison_ok):
         why = test(claim, quote, question)
         if why:
             return why

@@ -126,3 +126,100 @@ def siblings(word: str, other: str) -> bool:
     ups = _hypernyms()
     above_a = {h for s in a if s % 4 == 0 for h in ups.get(s, ())}
     return any(h in above_a for s in b if s % 4 == 0 for h in ups.get(s, ()))
+
+
+# WordNet's pointer symbols read here, by the relation they stand for (its index in `_relations`'
+# tuples): hypernyms; antonyms; the same meaning in another part of speech (derivations,
+# pertainyms, participles); an adjective's similar senses.
+_POINTERS = {"@": 0, "@i": 0, "!": 1, "+": 2, "\\": 2, "<": 2, "&": 3}
+UP, OPPOSITE, RELATED, SIMILAR = range(4)
+Relations = dict[int, tuple[tuple[int, ...], ...]]
+
+
+def _parse_relations(folder: Path) -> Relations:
+    """sense -> (hypernyms, antonyms, related, similar), read line by line from the four data files.
+    Antonyms are lexical pointers in WordNet; they are kept at the sense level here, as all the
+    other relations are."""
+    out: dict[int, tuple[set[int], ...]] = {}
+    number = {p: i for i, p in enumerate(_POS)}
+    number["s"] = number["a"]
+    for pos, name in _POS.items():
+        with open(folder / f"data.{name}", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith(" "):
+                    continue
+                fields = line.split(" | ", 1)[0].split()
+                at = 4 + 2 * int(fields[3], 16)
+                me = int(fields[0]) * 4 + number[pos]
+                for k in range(int(fields[at])):
+                    symbol, offset, their_pos = fields[at + 1 + 4 * k : at + 4 + 4 * k]
+                    kind = _POINTERS.get(symbol)
+                    if kind is not None:
+                        out.setdefault(me, (set(), set(), set(), set()))[kind].add(int(offset) * 4 + number[their_pos])
+    return {sense: tuple(tuple(sorted(k)) for k in kinds) for sense, kinds in out.items()}
+
+
+@lru_cache(maxsize=1)
+def _relations() -> Relations:
+    """WordNet's relations, parsed once per installed copy (1-2 s) and then read from
+    `$QA_HOME/cache/wordnet/` (~50 ms): an answer's first check should not pay for the parse."""
+    import os
+    import pickle
+
+    folder = _data_dir()
+    if folder is None:
+        return {}
+    files = [folder / f"data.{name}" for name in _POS.values()]
+    stamp = "-".join(f"{f.stat().st_size:x}{int(f.stat().st_mtime):x}" for f in files)
+    try:
+        from qa.home import qa_home
+
+        path = qa_home() / "cache" / "wordnet" / f"relations-{stamp}.pickle"
+        with open(path, "rb") as fh:
+            return pickle.load(fh)  # noqa: S301 - written by this function, in the user's own cache
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+        pass
+    rel = _parse_relations(folder)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps(rel, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home: parse again next time
+    return rel
+
+
+def _near(mine: frozenset[int]) -> set[int]:
+    """Senses that say what `mine` say, in other words or more generally: the senses themselves,
+    their hypernyms (buying is acquiring), the same meaning in another part of speech, and an
+    adjective's similar ones."""
+    rel = _relations()
+    near = set(mine)
+    for s in mine:
+        kinds = rel.get(s)
+        if kinds:
+            near.update(kinds[UP], kinds[RELATED], kinds[SIMILAR])
+    return near
+
+
+def entailed(word: str, others: list[str]) -> bool:
+    """Does one of `others` (the quote's words) say `word` (the claim's), in other words or more
+    generally? A synonym, a hypernym of one of their senses (a quote that says "bought" says
+    "acquired"; not the reverse), or one of their senses in another part of speech."""
+    mine = senses(word)
+    return bool(mine) and any(mine & _near(senses(o)) for o in others)
+
+
+def opposite(word: str, others: list[str]) -> str:
+    """The first of `others` that WordNet lists as an antonym of `word` (directly, or through an
+    adjective's similar senses: "weaker" against "strong"), else ""."""
+    rel = _relations()
+    mine = senses(word)
+    similar = set(mine).union(*(rel[s][SIMILAR] for s in mine if s in rel))
+    against = {a for s in similar if s in rel for a in rel[s][OPPOSITE]}
+    for o in others:
+        theirs = senses(o)
+        if theirs and not theirs & mine and theirs & against:
+            return o
+    return ""

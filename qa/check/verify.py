@@ -21,7 +21,7 @@ import math
 import re
 from collections.abc import Callable
 from pathlib import Path
-from qa.check.claims import Similar, adds_to, check, order_ok, undecided
+from qa.check.claims import Similar, adds_to, check, contradicts, order_ok, undecided
 from qa.text import content_terms, stem
 from qa.answer.prompt import ABSTAIN_TEXT
 from qa.types import Citation, Passage, Verified
@@ -222,6 +222,7 @@ def _both_needed(claim: str, a: str, b: str) -> bool:
     return len(want & (ta - tb)) >= PAIR_MIN_WORDS and len(want & (tb - ta)) >= PAIR_MIN_WORDS
 
 
+SELF_CONTRADICTED = "another sentence of the answer says the opposite"
 NOT_CONFIRMED = "the learned judge finds that its quote does not state it"
 
 
@@ -248,6 +249,12 @@ def verify(
         else:
             dropped.append(claim)
             reasons.append(why)
+    said = [c for c, _ in split_sentences(draft)]
+    if any(contradicts(a, b, question) for a in said for b in said if a is not b):
+        # the answer asserts what it also denies: nothing of it stands
+        dropped += [k for k, _ in kept]
+        reasons += [SELF_CONTRADICTED] * len(kept)
+        kept = []
 
     numbering: dict[Span, int] = {}
     parts: list[str] = []
