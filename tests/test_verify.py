@@ -388,8 +388,9 @@ def test_a_sentence_under_a_heading_is_about_what_the_heading_names() -> None:
 
 def test_a_judge_is_asked_only_where_no_rule_decided() -> None:
     """The judge sees the claim and the one quote that shares most with it, and only when the
-    rules' sole objection is an unmatched word; a sibling swapped in, a span of time, a detail lent
-    by another sentence or a figure stay the rules' call."""
+    rules' sole objection is an unmatched word (one another evidence sentence has too: a writer's
+    word is often also the next sentence's); a sibling swapped in, a span of time or a figure stay
+    the rules' call."""
     asked: list[tuple[str, str]] = []
 
     def judge(claim: str, quote: str) -> bool:
@@ -398,6 +399,10 @@ def test_a_judge_is_asked_only_where_no_rule_decided() -> None:
 
     v = verify("A Kremlin spokesman explained that Mr Kim elected to stay in Pyongyang due to internal issues [1].", [KREMLIN], "Why?", None, judge)
     assert v.kept == 1 and v.judged == 1 and len(asked) == 1 and asked[0][1] == KREMLIN.text and "elected" in asked[0][0]
+    asked.clear()
+    # a word the other passage has ("spokesman") is unmatched here too: the judge's to decide
+    v = verify("Annual trade between Russia and North Korea is worth only about $100 million, a spokesman noted [1].", [TRADE, KREMLIN], QUESTION, None, judge)
+    assert v.kept == 1 and v.judged == 1 and "spokesman" in asked[0][0]
     asked.clear()
     for draft in (
         "Annual trade between Russia and North Korea is worth only about $100 billion [1].",  # a figure

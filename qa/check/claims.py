@@ -586,10 +586,6 @@ def _content_ok(claim: str, quote: str, question: str, similar: Similar | None, 
         unmatched = [w for w in unmatched if not entailed(w, pool)]
     if not unmatched:
         return ""
-    elsewhere = {stem(w) for w in words(context)}
-    lent = [w for w in unmatched if stem(w) in elsewhere]
-    if lent:
-        return f"the quote does not say {lent[0]!r} (another sentence does)"
     if total >= NOVEL_MIN_CLAIM_WORDS and len(unmatched) <= NOVEL_WORDS_ALLOWED:
         return ""
     # joined by "and"/"or" to a word the quote has ("oil and gas prices" for "oil prices"): an item
@@ -602,6 +598,14 @@ def _content_ok(claim: str, quote: str, question: str, similar: Similar | None, 
             joined, item = i + step, i + 2 * step
             if 0 <= item < len(toks) and toks[joined] in ("and", "or") and stem(toks[item]) in have:
                 return f"the quote does not say {t!r} (an item added to a list)"
+    # A word another evidence sentence has may be a detail lent from it, or the writer's own word
+    # that the next sentence happens to use too ("offer" for "tender offer"): the judge's call,
+    # as any unmatched word is (on both verifier dev sets it kept one faithful draft more each and
+    # let no false one through).
+    elsewhere = {stem(w) for w in words(context)}
+    lent = [w for w in unmatched if stem(w) in elsewhere]
+    if lent:
+        return Unmatched(f"the quote does not say {lent[0]!r} (another sentence does)")
     return Unmatched(f"{UNMATCHED} {unmatched[0]!r}")
 
 
