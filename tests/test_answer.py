@@ -127,6 +127,28 @@ def test_answer_citing_one_document_is_completed_from_another_that_states_more(m
     assert [c.source for c in alone.citations] == ["kremlin.txt"]
 
 
+def test_a_compound_questions_unanswered_part_gets_its_best_sentence(make) -> None:  # noqa: ANN001
+    question = "How much is annual trade between Russia and North Korea worth, and where would the railway carry freight from?"
+    draft = cite("$100 million", "Annual trade between Russia and North Korea is worth only about $100 million [{n}].")
+    a = make(ScriptedModel().enqueue(draft), complement_share=1.5, complete_parts=True).ask(question)
+    assert a.mode == "generated" and [c.source for c in a.citations] == ["trade.txt", "rail.txt"]
+    assert "Busan" in a.citations[1].quote and a.text.endswith("[2]")
+    alone = make(ScriptedModel().enqueue(draft), complement_share=1.5, complete_parts=False).ask(question)
+    assert [c.source for c in alone.citations] == ["trade.txt"]
+    # a simple question is left as it is
+    simple = make(ScriptedModel().enqueue(draft), complement_share=1.5, complete_parts=True).ask("How much is annual trade between Russia and North Korea worth?")
+    assert [c.source for c in simple.citations] == ["trade.txt"]
+
+
+def test_question_parts() -> None:
+    from qa.answer.question import question_parts
+
+    assert question_parts("Who chairs the bank, and which rival rejected its bid?") == ["Who chairs the bank?", "which rival rejected its bid?"]
+    assert question_parts("What did it cost and how long did it take?") == ["What did it cost?", "how long did it take?"]
+    assert question_parts("Why did Kim skip Moscow?") == ["Why did Kim skip Moscow?"]
+    assert question_parts("What are bread and butter?") == ["What are bread and butter?"]
+
+
 def test_evidence_can_be_sentences_packed_per_document(make) -> None:  # noqa: ANN001
     model = ScriptedModel().enqueue(cite("internal issues", "Kim stayed in Pyongyang due to internal issues [{n}]."))
     a = make(model, evidence="sentences", evidence_tokens=60).ask("Why did Kim stay in Pyongyang?")

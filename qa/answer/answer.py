@@ -21,7 +21,7 @@ from qa.check.claims import adds_to, similarity
 from qa.answer.evidence import Pick, extract, items, rank_sentences, select
 from qa.answer.models import Model
 from qa.check import roles
-from qa.answer.question import clean_question
+from qa.answer.question import clean_question, question_parts
 from qa.answer.prompt import ABSTAIN_TEXT, build_judge_messages, build_messages, parse_reading, read_grammar
 from qa.answer.retrieve import Retriever
 from qa.text import content_terms
@@ -230,6 +230,7 @@ class Answerer:
                 return self._abstain(question, clock, doubt, passages, draft, checked)
         if stands:
             text, citations = self._complete_sources(checked.text, checked.citations, ranked)
+            text, citations = self._complete_parts(question, text, citations, passages)
             citations = [self.retriever.locate(c) for c in citations]
             note = "; ".join(filter(None, [_dropped_note(checked), _judged_note(checked), "the cited quote scores low against the question; the model judged that it answers it" if judged else ""]))
             return Answer(
@@ -276,6 +277,35 @@ class Answerer:
             question, text, False, citations, self.model_name, clock.done(), "quoted", "; ".join(filter(None, notes)),
             draft.text, passages, draft.usage, checked,
         )
+
+    def _complete_parts(self, question: str, text: str, citations: list[Citation], passages: list[Passage]) -> tuple[str, list[Citation]]:
+        """A verified answer to a compound question plus, for each part none of its quotes answers,
+        the evidence sentence that answers that part best, quoted (it needs no verification).
+        A part counts as answered when a cited quote scores at least 0.9 of that part's best
+        sentence (the share `extract` takes a second sentence at)."""
+        parts = question_parts(question)
+        if not self.settings.complete_parts or len(parts) < 2:
+            return text, citations
+        said = set(content_terms(text))
+        citations = list(citations)
+        embedder = self.retriever.embedder
+        for part, vector in zip(parts, embedder.embed(parts)):
+            if len(citations) >= self.settings.max_citations:
+                break
+            ranked = rank_sentences(part, vector, passages, embedder)
+            if not ranked or ranked[0].score < self.settings.min_relevance:
+                continue
+            best = ranked[0]
+            if max((_span_score(c, ranked) for c in citations), default=0.0) >= 0.9 * best.score:
+                continue
+            new = [t for t in content_terms(best.text) if t not in said]
+            if len(new) < 0.5 * len(content_terms(best.text)):
+                continue
+            n = len(citations) + 1
+            citations.append(Citation(n, best.passage.source, best.start, best.end, best.text, round(best.score, 3), best.passage))
+            text = f"{text} {best.text} [{n}]"
+            said |= set(new)
+        return text, citations
 
     def _complete_sources(self, text: str, citations: list[Citation], ranked: list[Pick]) -> tuple[str, list[Citation]]:
         """A verified answer plus, from each document it does not cite, the evidence sentence that

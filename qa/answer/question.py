@@ -23,3 +23,15 @@ def clean_question(raw: str, max_chars: int) -> str:
     if len(text) > max_chars:
         raise QAError(f"question is {len(text)} characters; the limit is {max_chars} (QA_MAX_QUESTION_CHARS)")
     return text
+
+
+# ", and which…", " and how much…": a second question joined to the first
+_SECOND_QUESTION = re.compile(r",?\s+and\s+(?=(?:what|which|who|whom|whose|how|when|where|why)\b)", re.IGNORECASE)
+
+
+def question_parts(question: str) -> list[str]:
+    """The questions a compound question asks ("What did X offer, and how much debt did Y
+    have?"), each as a question of its own; one part for a simple question."""
+    parts = [p.strip(" ,?") for p in _SECOND_QUESTION.split(question)]
+    parts = [p + "?" for p in parts if len(p.split()) >= 3]
+    return parts if len(parts) > 1 else [question]
