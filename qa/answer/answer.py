@@ -298,13 +298,7 @@ class Answerer:
             best = ranked[0]
             if max((_span_score(c, ranked) for c in citations), default=0.0) >= 0.9 * best.score:
                 continue
-            new = [t for t in content_terms(best.text) if t not in said]
-            if len(new) < 0.5 * len(content_terms(best.text)):
-                continue
-            n = len(citations) + 1
-            citations.append(Citation(n, best.passage.source, best.start, best.end, best.text, round(best.score, 3), best.passage))
-            text = f"{text} {best.text} [{n}]"
-            said |= set(new)
+            text = _add_quote(text, citations, said, best) or text
         return text, citations
 
     def _complete_sources(self, text: str, citations: list[Citation], ranked: list[Pick]) -> tuple[str, list[Citation]]:
@@ -322,14 +316,11 @@ class Answerer:
                 break
             if pick.passage.source in cited:
                 continue
-            new = [t for t in content_terms(pick.text) if t not in said]
-            if len(new) < 0.5 * len(content_terms(pick.text)):
+            grown = _add_quote(text, citations, said, pick)
+            if grown is None:
                 continue
-            n = len(citations) + 1
-            citations.append(Citation(n, pick.passage.source, pick.start, pick.end, pick.text, round(pick.score, 3), pick.passage))
-            text = f"{text} {pick.text} [{n}]"
+            text = grown
             cited.add(pick.passage.source)
-            said |= set(new)
             added += 1
         return text, citations
 
@@ -473,6 +464,20 @@ def drawn_from(question: str, draft: str, checked: Verified, evidence: list[Pass
         if best is not None and 2 * held >= len(adds) and best not in out:
             out.append(best)
     return out
+
+
+def _add_quote(text: str, citations: list[Citation], said: set[str], pick: Pick) -> str | None:
+    """`text` with the sentence `pick` quoted after it and cited (`citations` and the answer's
+    words `said` grown to match), or None when it would add too little the answer does not say
+    (under half of its words new)."""
+    terms = content_terms(pick.text)
+    new = [t for t in terms if t not in said]
+    if len(new) < 0.5 * len(terms):
+        return None
+    n = len(citations) + 1
+    citations.append(Citation(n, pick.passage.source, pick.start, pick.end, pick.text, round(pick.score, 3), pick.passage))
+    said.update(new)
+    return f"{text} {pick.text} [{n}]"
 
 
 def _inside(pick: Pick, span: Passage | Citation) -> bool:
