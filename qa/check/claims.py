@@ -159,9 +159,9 @@ _CLAUSE_BREAK = re.compile(r"[,;:()\[\]{}=<>|—–]|\s-\s|[.!?](?:\s|$)")
 
 
 def _scopes(text: str, triggers: frozenset[str] = _NEGATORS | {"n't"}) -> list[list[str]]:
-    """Per negator (or other trigger), the stems of the content words it governs, in order (the
-    next few, up to a clause break): "does not return a generator and does not pull the data" has
-    two scopes."""
+    """Per negator (or other trigger: a hedge), the content words it governs, in order (the next
+    few, up to a clause break): "does not return a generator and does not pull the data" has two
+    scopes."""
     out: list[list[str]] = []
     for clause in _CLAUSE_BREAK.split(text):
         tokens = _toks(clause)
@@ -225,8 +225,6 @@ _HEDGE_VERBS = frozenset(
     "expect expects expected expecting plan plans planned planning propose proposes proposed proposing "
     "intend intends intended hope hopes hoped seek seeks sought consider considers considering".split()
 )
-
-
 _DETERMINERS = frozenset("the a an its this that these their his her our your".split())
 
 
