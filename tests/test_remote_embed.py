@@ -153,7 +153,9 @@ def test_endpoint_down_mid_ingest_rolls_back_and_a_rerun_resumes(tmp_path: Path,
     with _live_server("--down-after", "3") as url:
         _remote_env(monkeypatch, url)
         first = run_qa("ingest", str(docs))
-    one_clean_error(first, "connection refused")
+    # "connection refused", or "server disconnected" when a request races the shutdown: either way
+    # the one line says the endpoint could not be reached
+    one_clean_error(first, "cannot connect to")
     corpus = Store(load_settings()).open("default")
     committed = corpus.file_records()
     assert len(committed) == 4  # two batches of two
