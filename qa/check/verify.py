@@ -249,7 +249,7 @@ def verify(
         else:
             dropped.append(claim)
             reasons.append(why)
-    said = [c for c, _ in split_sentences(draft)]
+    said = [c for c, _ in kept] + dropped  # every sentence of the draft, already split above
     if any(contradicts(a, b, question) for a in said for b in said if a is not b):
         # the answer asserts what it also denies: nothing of it stands
         dropped += [k for k, _ in kept]
