@@ -483,6 +483,8 @@ def test_a_more_general_word_is_said_by_its_quote_and_an_antonym_is_not() -> Non
     from qa.check.synonyms import entailed, opposite
 
     assert entailed("acquired", ["bought"]) and not entailed("bought", ["acquired"])
+    # a derivation counts only within a word's family: "support" (documentation) says no "documents"
+    assert entailed("acquisition", ["acquired"]) and not entailed("documents", ["support"])
     assert opposite("won", ["lost"]) == "lost" and opposite("strengthened", ["weakened"]) == "weakened"
     assert opposite("won", ["played"]) == ""
     q = "How did the team do?"

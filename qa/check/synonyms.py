@@ -191,17 +191,18 @@ def _relations() -> Relations:
 
 
 @lru_cache(maxsize=4096)
-def _near(mine: frozenset[int]) -> frozenset[int]:
+def _near(mine: frozenset[int], kinds_used: tuple[int, ...] = (UP, SIMILAR)) -> frozenset[int]:
     """Senses that say what `mine` say, in other words or more generally: the senses themselves,
-    their hypernyms (buying is acquiring), the same meaning in another part of speech, and an
-    adjective's similar ones. Cached: every unmatched word of a claim is tried against the same
-    quote words."""
+    their hypernyms (buying is acquiring) and an adjective's similar ones; with RELATED, the same
+    meaning in another part of speech. Cached: every unmatched word of a claim is tried against
+    the same quote words."""
     rel = _relations()
     near = set(mine)
     for s in mine:
         kinds = rel.get(s)
         if kinds:
-            near.update(kinds[UP], kinds[RELATED], kinds[SIMILAR])
+            for k in kinds_used:
+                near.update(kinds[k])
     return frozenset(near)
 
 
@@ -210,7 +211,10 @@ def entailed(word: str, others: list[str]) -> bool:
     generally? A synonym, a hypernym of one of their senses (a quote that says "bought" says
     "acquired"; not the reverse), or one of their senses in another part of speech."""
     mine = senses(word)
-    return bool(mine) and any(mine & _near(senses(o)) for o in others)
+    # WordNet's derivations are pointers between words, kept here between senses; only a word of
+    # the same family ("acquisition"/"acquired") may use them, or "documents" would be said by
+    # "support" (a sense of which is "documentation")
+    return bool(mine) and any(mine & _near(senses(o), (UP, SIMILAR, RELATED) if o[:4] == word[:4] else (UP, SIMILAR)) for o in others)
 
 
 def opposite(word: str, others: list[str]) -> str:
